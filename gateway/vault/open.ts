@@ -1,0 +1,36 @@
+import type { Metrics } from "../metrics.ts";
+import type { RedisConnection } from "../store/redis.ts";
+import { createFileStore } from "./file-store.ts";
+import { createRedisStore } from "./redis-store.ts";
+import { resolveKeyring } from "./resolve-keyring.ts";
+import { createVault, type Vault } from "./vault.ts";
+
+export interface OpenVaultOptions {
+  env: NodeJS.ProcessEnv;
+  /** Embedded mode's vault file and dev master key live here. */
+  dataDir: string;
+  /** The shared connection; undefined = embedded mode (file store). */
+  redis?: RedisConnection | undefined;
+  /** `NODE_ENV=production`: a missing master key is a startup error. */
+  production?: boolean;
+  metrics?: Pick<Metrics, "vaultOps" | "storeErrors">;
+}
+
+/**
+ * The server's vault: keyring from the environment (or the dev key file),
+ * Redis store when a connection is given, else the file store. Throws one
+ * clear startup message when master keys are required but missing or bad.
+ * `warning` (dev key in use) is for the caller to log; it names no secret.
+ *
+ * @example const { vault, warning } = await openVault({ env, dataDir, redis, production, metrics })
+ */
+export async function openVault(options: OpenVaultOptions): Promise<{ vault: Vault; warning?: string }> {
+  const { env, dataDir, redis, metrics } = options;
+  const { keyring, warning } = await resolveKeyring(env, dataDir, {
+    redisConfigured: redis !== undefined || Boolean(env.REDIS_URL || env.REDIS_CLUSTER_NODES),
+    production: options.production ?? env.NODE_ENV === "production",
+  });
+  const store = redis === undefined ? createFileStore(dataDir) : createRedisStore(redis);
+  const vault = createVault({ store, keyring, ...(metrics ? { metrics } : {}) });
+  return warning === undefined ? { vault } : { vault, warning };
+}
