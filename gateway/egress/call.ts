@@ -1,0 +1,99 @@
+import type { Context } from "hono";
+import type { ProviderPolicy } from "../../policies/types.ts";
+import type { Identity } from "../auth/verifier.ts";
+import { GatewayError } from "../errors.ts";
+import type { GatewayEnv } from "../http/context.ts";
+import type { Decision, QuotaService } from "../limits/quota-service.ts";
+import type { Metrics } from "../metrics.ts";
+import { setProviderKey, stripClientCredentials } from "../providers/credentials.ts";
+import { upstreamUrl } from "../providers/path.ts";
+import { forwardableHeaders } from "../proxy/headers.ts";
+import type { Runtime } from "../runtime.ts";
+import { scrubHeaders } from "../scrub/shapes.ts";
+import type { Vault } from "../vault/vault.ts";
+import type { PreparedCall } from "./prepare.ts";
+import { answerTap } from "./response-transform.ts";
+import { settleCall } from "./settle.ts";
+
+/** Open streams renew their concurrency leases this often (leases expire if an instance dies). */
+const LEASE_RENEW_MS = 20_000;
+
+export interface ProviderCall {
+  readonly c: Context<GatewayEnv>;
+  readonly runtime: Runtime;
+  readonly provider: ProviderPolicy;
+  readonly target: { readonly path: string; readonly query: string };
+  readonly method: string;
+  readonly call: PreparedCall;
+  readonly decision: Extract<Decision, { allowed: true }> | undefined;
+  readonly identity: Identity;
+  readonly quotas: QuotaService;
+  readonly vault: Vault;
+  readonly metrics: Metrics;
+}
+
+const keyMissing = (provider: string) =>
+  new GatewayError(
+    400,
+    "provider-key-missing",
+    "Provider Key Missing",
+    `No ${provider} API key is stored for this user; add one with PUT /_keygate/keys/${provider}.`,
+  );
+
+/**
+ * Sends the prepared call with the user's own key and streams the answer
+ * back; then settles the token reservation and releases concurrency leases,
+ * whatever happened (success, upstream failure, client abort).
+ */
+export async function callProvider(p: ProviderCall): Promise<void> {
+  const { c, provider, decision, quotas } = p;
+  const { incoming, outgoing } = c.env;
+  const renew = decision ? setInterval(() => void quotas.renew(decision.ticket), LEASE_RENEW_MS) : undefined;
+  renew?.unref();
+  let tap: ReturnType<typeof answerTap> | undefined;
+  let status = 0;
+  try {
+    const apiKey = await p.vault.reveal(p.identity.user, provider.name);
+    if (apiKey === undefined) throw keyMissing(provider.name);
+    const headers = stripClientCredentials(forwardableHeaders(incoming.headers), provider.keepHeaders);
+    setProviderKey(headers, provider.auth, apiKey);
+    // Identity encoding: compressed answers could not be scrubbed.
+    headers["accept-encoding"] = "identity";
+    headers["x-request-id"] = c.var.requestId;
+    if (p.call.body.length > 0 || p.method !== "GET") headers["content-length"] = String(p.call.body.length);
+    const url = upstreamUrl(provider.baseUrl, p.target.path, p.target.query);
+    const upstream = p.runtime.providers.get(provider.name);
+    if (!upstream) throw new GatewayError(404, "unknown-provider", "Not Found", `Unknown provider "${provider.name}".`);
+    await upstream.forward(
+      {
+        method: p.method,
+        path: `${url.pathname}${url.search}`,
+        headers,
+        body: p.method === "GET" || p.method === "HEAD" ? null : p.call.body,
+        answerHeaders: { ...(decision?.headers ?? {}), "x-request-id": c.var.requestId },
+        onResponse(answerStatus, answerHeaders) {
+          status = answerStatus;
+          scrubHeaders(answerHeaders, apiKey);
+          const contentType = answerHeaders["content-type"];
+          tap = answerTap(answerStatus, apiKey, {
+            api: provider.api,
+            observeUsage: p.call.reserve !== undefined,
+            stream: p.call.info?.stream ?? false,
+            dropUsageChunk: p.call.dropUsageChunk,
+            contentType: typeof contentType === "string" ? contentType : undefined,
+          });
+          return tap.transform;
+        },
+      },
+      outgoing,
+    );
+  } finally {
+    clearInterval(renew);
+    if (decision) {
+      const usage = tap?.usage();
+      c.var.log["status_upstream"] = status;
+      if (usage) c.var.log["tokens"] = usage;
+      await settleCall({ quotas, ticket: decision.ticket, provider: provider.name, reserved: p.call.reserve, usage, answered: status >= 200 && status < 300, metrics: p.metrics });
+    }
+  }
+}

@@ -1,0 +1,48 @@
+import type { MiddlewareHandler } from "hono";
+import type { Logger } from "pino";
+import type { Metrics } from "../metrics.ts";
+import type { GatewayEnv } from "./context.ts";
+import { requestIdFor } from "./request-id.ts";
+
+/**
+ * First stage of every listener: assigns the request id (echoed on every
+ * answer, including errors and raw proxied responses) and, when the answer
+ * is done or the client went away, writes one log line and the metrics.
+ * Hooked on the Node response's `close`, so streamed answers are timed to
+ * their last byte.
+ */
+export function accessLog(listener: string, logger: Logger, metrics: Metrics): MiddlewareHandler<GatewayEnv> {
+  return async function accessLogStage(c, next) {
+    const started = performance.now();
+    const { incoming, outgoing } = c.env;
+    const requestId = requestIdFor(incoming.headers["x-request-id"]);
+    c.set("requestId", requestId);
+    c.set("route", "app");
+    c.set("identity", undefined);
+    const fields: Record<string, unknown> = {};
+    c.set("log", fields);
+    outgoing.setHeader("x-request-id", requestId);
+    outgoing.once("close", () => {
+      const seconds = (performance.now() - started) / 1000;
+      const route = c.var.route;
+      const status = outgoing.statusCode;
+      metrics.requests.inc({ listener, route, status });
+      metrics.duration.observe({ listener, route }, seconds);
+      const path = incoming.url ?? "/";
+      const query = path.indexOf("?");
+      logger.info({
+        msg: "request",
+        reqId: requestId,
+        listener,
+        method: incoming.method,
+        path: query === -1 ? path : path.slice(0, query),
+        status,
+        ms: Math.round(seconds * 1e4) / 10,
+        user: c.var.identity?.user,
+        ...(outgoing.writableFinished ? {} : { aborted: true }),
+        ...fields,
+      });
+    });
+    await next();
+  };
+}

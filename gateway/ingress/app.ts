@@ -1,0 +1,73 @@
+import { Hono } from "hono";
+import type { Logger } from "pino";
+import { GatewayError } from "../errors.ts";
+import { accessLog } from "../http/access-log.ts";
+import { clientIpStage } from "../http/client-ip-stage.ts";
+import type { GatewayEnv } from "../http/context.ts";
+import { matchPath } from "../http/path.ts";
+import { problemResponse } from "../http/problem.ts";
+import { errorBoundary } from "../http/render-error.ts";
+import type { QuotaService } from "../limits/quota-service.ts";
+import type { Metrics } from "../metrics.ts";
+import type { RuntimeRef } from "../runtime.ts";
+import { authenticate } from "./authenticate.ts";
+import { enforceLimits } from "./enforce-limits.ts";
+import { proxyToApp } from "./proxy-to-app.ts";
+
+export interface IngressDeps {
+  readonly runtime: RuntimeRef;
+  readonly quotas: QuotaService;
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+  readonly draining: () => boolean;
+  /** `/_keygate/keys…` and `/_keygate/usage` (mounted under `/_keygate`). */
+  readonly keygateRoutes?: Hono<GatewayEnv>;
+}
+
+const NOT_FOUND = new GatewayError(404, "not-found", "Not Found", "No such keygate endpoint.");
+
+/**
+ * The public listener (SPEC §3): keygate's own endpoints under `/_keygate`,
+ * everything else authenticated, rate-limited and proxied to the app.
+ */
+export function createIngressApp(deps: IngressDeps): Hono<GatewayEnv> {
+  const { runtime, quotas } = deps;
+  const app = new Hono<GatewayEnv>();
+  app.use(accessLog("ingress", deps.logger, deps.metrics));
+  app.use(clientIpStage(runtime));
+
+  app.get("/_keygate/healthz", (c) => {
+    c.set("route", "healthz");
+    return deps.draining() ? c.json({ status: "draining" }, 503) : c.json({ status: "ok" });
+  });
+  if (deps.keygateRoutes) app.route("/_keygate", deps.keygateRoutes);
+  app.all("/_keygate", () => {
+    throw NOT_FOUND;
+  });
+  app.all("/_keygate/*", () => {
+    throw NOT_FOUND;
+  });
+
+  app.use(
+    "*",
+    authenticate(runtime, (c) => {
+      const { path, exact } = matchPath(c.req.path);
+      return exact && runtime.current.policy.auth.isPublic(path);
+    }),
+  );
+  app.all("*", async (c) => {
+    const current = runtime.current;
+    const { path } = matchPath(c.req.path);
+    const limits = current.policy.limitsFor("app", c.req.method, path);
+    const decision = await enforceLimits(c, quotas, limits);
+    return proxyToApp(c, current, decision?.headers ?? {});
+  });
+
+  app.onError(
+    errorBoundary(deps.logger, (err, c) => {
+      const problem = problemResponse(err);
+      return c.body(problem.body, problem.status as 400, problem.headers);
+    }),
+  );
+  return app;
+}

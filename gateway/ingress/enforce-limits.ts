@@ -1,0 +1,30 @@
+import type { Context } from "hono";
+import type { CompiledLimit } from "../../policies/types.ts";
+import type { GatewayEnv } from "../http/context.ts";
+import { type Decision, type QuotaService, rateLimitError } from "../limits/quota-service.ts";
+
+/**
+ * Runs the quota check for the limits that match this request and turns a
+ * denial into the 429 error. Returns the passing decision (its headers go on
+ * the answer; its ticket settles tokens and releases leases).
+ */
+export async function enforceLimits(
+  c: Context<GatewayEnv>,
+  quotas: QuotaService,
+  limits: readonly CompiledLimit[],
+  reserveTokens?: number,
+): Promise<Extract<Decision, { allowed: true }> | undefined> {
+  if (limits.length === 0) return undefined;
+  const identity = c.var.identity;
+  const decision = await quotas.check(
+    limits,
+    { user: identity?.user, tier: identity?.tier, ip: c.var.clientIp },
+    reserveTokens,
+  );
+  if (!decision.allowed) {
+    c.var.log["limit"] = decision.violated.join(",");
+    throw rateLimitError(decision);
+  }
+  if (decision.shadowViolations.length > 0) c.var.log["shadow"] = decision.shadowViolations.join(",");
+  return decision;
+}

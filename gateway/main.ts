@@ -1,0 +1,101 @@
+import { loadPolicyFile } from "../policies/load.ts";
+import type { CompiledPolicy } from "../policies/types.ts";
+import { createAdminApp } from "./admin/app.ts";
+import { withDevJwtSecret } from "./config/dev-secret.ts";
+import { loadConfig } from "./config/env.ts";
+import { createIngressApp } from "./ingress/app.ts";
+import { createQuotaService } from "./limits/quota-service.ts";
+import { createLogger, logListening } from "./log/logger.ts";
+import { createMetrics } from "./metrics.ts";
+import { createPolicyReloader } from "./reload.ts";
+import { createRuntimeHolder } from "./runtime.ts";
+import { listen } from "./server.ts";
+import { createRedisConnection } from "./store/redis.ts";
+import { openVault } from "./vault/open.ts";
+import { createEgressApp } from "./egress/app.ts";
+import { createKeygateRoutes } from "./keys/routes.ts";
+
+/** A startup problem: the process prints `message` and exits non-zero. */
+export class StartupError extends Error {
+  override name = "StartupError";
+}
+
+export interface GatewayOptions {
+  readonly env: NodeJS.ProcessEnv;
+  /** `--policies FILE`; else `$KEYGATE_POLICIES`, else `./policies.yaml`. */
+  readonly policiesFile?: string;
+  /** Log destination (tests capture it); stdout by default. */
+  readonly logDestination?: import("pino").DestinationStream;
+}
+
+export interface Gateway {
+  readonly urls: { readonly ingress: string; readonly egress: string; readonly admin: string };
+  /** Re-reads the policy file; false (old policy kept) when it is invalid. */
+  reload(): Promise<boolean>;
+  /** SIGTERM behaviour: fail readiness, stop accepting, finish in-flight work, release resources. */
+  shutdown(): Promise<void>;
+}
+
+async function loadStartupPolicy(file: string, env: NodeJS.ProcessEnv): Promise<CompiledPolicy> {
+  const result = await loadPolicyFile(file, env);
+  if (!result.ok) {
+    throw new StartupError(`policy file ${file} is invalid; fix these and start again:\n${result.errors.join("\n")}`);
+  }
+  return result.policy;
+}
+
+/** The composition root: reads the environment once and wires every module. */
+export async function startGateway(options: GatewayOptions): Promise<Gateway> {
+  const config = loadConfig(options.env, options.policiesFile);
+  const logger = createLogger({
+    level: config.logLevel,
+    ...(options.logDestination ? { destination: options.logDestination } : {}),
+  });
+  const metrics = createMetrics();
+  const policy = await loadStartupPolicy(config.policiesFile, options.env);
+  const embedded = !options.env["REDIS_URL"] && !options.env["REDIS_CLUSTER_NODES"];
+  const dev = await withDevJwtSecret(options.env, policy.auth, { dataDir: config.dataDir, embedded, production: config.production });
+  const env = dev.env;
+  if (dev.warning) logger.warn(dev.warning);
+  let runtime: ReturnType<typeof createRuntimeHolder>;
+  try {
+    runtime = createRuntimeHolder(policy, env, metrics);
+  } catch (err) {
+    throw new StartupError((err as Error).message);
+  }
+  const redis = createRedisConnection(env);
+  const { vault, warning } = await openVault({ env, dataDir: config.dataDir, redis, production: config.production, metrics });
+  if (warning) logger.warn(warning);
+  const quotas = createQuotaService({ redis, replicas: config.replicas, metrics, logger });
+
+  let draining = false;
+  const isDraining = () => draining;
+  const keygateRoutes = createKeygateRoutes({ runtime, quotas, vault, logger, metrics });
+  const ingress = await listen(
+    config.ingress,
+    createIngressApp({ runtime, quotas, logger, metrics, draining: isDraining, keygateRoutes }).fetch,
+  );
+  const egress = await listen(config.egress, createEgressApp({ runtime, quotas, vault, logger, metrics }).fetch);
+  const admin = await listen(config.admin, createAdminApp({ runtime, quotas, metrics, draining: isDraining }).fetch);
+  const reloader = createPolicyReloader({ file: config.policiesFile, env, runtime, logger, metrics });
+
+  const urls = { ingress: ingress.url, egress: egress.url, admin: admin.url };
+  logListening(logger, urls);
+
+  return {
+    urls,
+    reload: () => reloader.reload(),
+    async shutdown() {
+      if (draining) return;
+      draining = true;
+      metrics.draining.set(1);
+      logger.info({ timeoutMs: config.drainTimeoutMs }, "draining: finishing in-flight requests");
+      reloader.close();
+      await Promise.all([ingress.drain(config.drainTimeoutMs), egress.drain(config.drainTimeoutMs)]);
+      await admin.drain(0);
+      await Promise.all([quotas.close(), runtime.close()]);
+      redis?.disconnect();
+      logger.info("drained");
+    },
+  };
+}
