@@ -1,0 +1,67 @@
+import { Redis } from "ioredis";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createRedisStore } from "../../gateway/limits/redis-store.ts";
+import { createRedisConnection, whenReady } from "../../gateway/store/redis.ts";
+import { type RedisServer, startRedis } from "../helpers/redis.ts";
+import { conformance } from "./conformance.ts";
+
+let server: RedisServer;
+let redis: Redis;
+let inspector: Redis;
+
+beforeAll(async () => {
+  server = await startRedis();
+  redis = createRedisConnection({ REDIS_URL: server.url }) as Redis;
+  inspector = new Redis(server.url);
+  await whenReady(redis, 5_000);
+});
+afterAll(async () => {
+  redis.disconnect();
+  inspector.disconnect();
+  await server.stop();
+});
+
+conformance("redis store", { redis: () => redis, stored: (key) => inspector.hgetall(key) });
+
+describe("redis store specifics", () => {
+  it("never takes a counter below zero", async () => {
+    const store = createRedisStore(redis);
+    const c = {
+      key: "kg:q:{g}:floor:t",
+      tag: "{g}",
+      kind: "t",
+      limit: "floor",
+      quota: 100,
+      windowMs: 60_000,
+      cost: 30,
+      enforce: true,
+    } as const;
+    const { states } = await store.take([c], "x");
+    await inspector.hset(c.key, "n", "10");
+    await store.adjust([{ key: c.key, tag: c.tag, start: states[0]!.start, delta: -30 }]);
+    expect(await inspector.hget(c.key, "n")).toBe("0");
+  });
+
+  it("ignores a crashed instance's expired lease and keeps keys bounded by their window", async () => {
+    const store = createRedisStore(redis);
+    const c = {
+      key: "kg:q:{g}:crash:c",
+      tag: "{g}",
+      kind: "c",
+      limit: "crash",
+      quota: 1,
+      windowMs: 60_000,
+      cost: 1,
+      enforce: true,
+    } as const;
+    const [seconds] = await inspector.time();
+    await inspector.zadd(c.key, Number(seconds) * 1000 - 1, "crashed-instance.1");
+    expect((await store.take([c], "live.1")).allowed).toBe(true);
+    expect(await inspector.zrange(c.key, "0", "-1")).toEqual(["live.1"]);
+    const w = { ...c, key: "kg:q:{g}:ttl:r", kind: "r" } as const;
+    await store.take([w], "x");
+    const ttl = await inspector.pttl(w.key);
+    expect(ttl).toBeGreaterThan(59_000);
+    expect(ttl).toBeLessThanOrEqual(60_000);
+  });
+});
