@@ -24,12 +24,13 @@ export async function settleCall(p: {
     }
   }
   if (p.reserved !== undefined) {
-    const actual = usage ? countTokens(usage, ["input", "output"]) : 0;
-    const delta = actual - p.reserved;
-    if (delta !== 0) {
-      metrics.tokenSettlement.inc({ provider, direction: delta < 0 ? "refund" : "charge" }, Math.abs(delta));
-    }
-    await p.quotas.settle(p.ticket, actual);
+    const reserved = p.reserved;
+    await p.quotas.settle(p.ticket, (count) => {
+      const actual = usage ? countTokens(usage, count) : 0;
+      const delta = actual - reserved;
+      if (delta !== 0) metrics.tokenSettlement.inc({ provider, direction: delta < 0 ? "refund" : "charge" }, Math.abs(delta));
+      return actual;
+    });
   }
   await p.quotas.release(p.ticket);
 }

@@ -101,5 +101,6 @@ function windowed(
     cost,
     enforce: !limit.shadow,
     onStoreFailure: limit.onStoreFailure,
+    ...(kind === "t" ? { count: limit.count } : {}),
   };
 }

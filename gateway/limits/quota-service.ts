@@ -19,11 +19,12 @@ import { createMemoryStore } from "./memory-store.ts";
 import { DEFAULT_LEASE_TTL_MS, planCounters, type Subject } from "./plan.ts";
 import { createRedisStore } from "./redis-store.ts";
 import { createStoreHealth } from "./store-health.ts";
-import { createTickets } from "./tickets.ts";
+import { type ActualTokens, createTickets } from "./tickets.ts";
 import type { QuotaStore } from "./types.ts";
 
 export { type Decision, type Denial, rateLimitError, type Ticket } from "./decision.ts";
 export type { Subject } from "./plan.ts";
+export type { ActualTokens } from "./tickets.ts";
 
 /** One counter's state for GET /_keygate/usage. */
 export interface UsageEntry {
@@ -40,7 +41,7 @@ export interface QuotaService {
   /** limits = policy.limitsFor(...). per:user limits are skipped when subject.user is undefined. reserveTokens applies to limits with `tokens`. */
   check(limits: readonly CompiledLimit[], subject: Subject, reserveTokens?: number): Promise<Decision>;
   /** Applies `actualTokens - reserved` to the reservation's own windows; never throws on store errors. */
-  settle(ticket: Ticket, actualTokens: number): Promise<void>;
+  settle(ticket: Ticket, actual: ActualTokens): Promise<void>;
   /** Extends the ticket's concurrency leases (call while a stream is open); never throws. */
   renew(ticket: Ticket): Promise<void>;
   /** Gives back the ticket's concurrency leases; idempotent; never throws. */

@@ -6,6 +6,7 @@
  * locally too.
  */
 import type { Logger } from "pino";
+import type { TokenKind } from "../../policies/types.ts";
 import type { Ticket } from "./decision.ts";
 import type { StoreHealth } from "./store-health.ts";
 import type { Adjustment, Counter, CounterState, LeaseKey, QuotaStore } from "./types.ts";
@@ -15,7 +16,13 @@ interface Reservation {
   readonly tag: string;
   readonly start: number;
   readonly reserved: number;
+  readonly count: readonly TokenKind[];
 }
+
+/** Real usage for settlement: one number for every limit, or per the limit's `count:` kinds. */
+export type ActualTokens = number | ((count: readonly TokenKind[]) => number);
+
+const DEFAULT_COUNT: readonly TokenKind[] = ["input", "output"];
 
 interface Held extends Ticket {
   readonly store: QuotaStore;
@@ -58,7 +65,7 @@ export function createTickets(deps: {
       counters.forEach((c, i) => {
         const s = states[i]!;
         if (!s.fits) return;
-        if (c.kind === "t") reservations.push({ key: c.key, tag: c.tag, start: s.start, reserved: c.cost });
+        if (c.kind === "t") reservations.push({ key: c.key, tag: c.tag, start: s.start, reserved: c.cost, count: c.count ?? DEFAULT_COUNT });
         else if (c.kind === "c") leases.push({ key: c.key, tag: c.tag });
       });
       const held: Held = { id, store, reservations, leases, settled: false, released: leases.length === 0 };
@@ -66,15 +73,19 @@ export function createTickets(deps: {
     },
 
     /** Applies `actual - reserved` to each reservation's own window, once per ticket. */
-    async settle(ticket: Ticket, actualTokens: number): Promise<void> {
-      if (!Number.isSafeInteger(actualTokens) || actualTokens < 0) {
-        throw new RangeError(`actualTokens must be a whole number ≥ 0, got ${actualTokens}`);
-      }
+    async settle(ticket: Ticket, actual: ActualTokens): Promise<void> {
+      const tokensFor = typeof actual === "number" ? () => actual : actual;
+      const checked = (count: readonly TokenKind[]): number => {
+        const n = tokensFor(count);
+        if (!Number.isSafeInteger(n) || n < 0) throw new RangeError(`actualTokens must be a whole number ≥ 0, got ${n}`);
+        return n;
+      };
+      if (typeof actual === "number") checked(DEFAULT_COUNT);
       if (!isHeld(ticket) || ticket.settled) return;
       ticket.settled = true;
       const adjustments: Adjustment[] = [];
       for (const r of ticket.reservations) {
-        const delta = actualTokens - r.reserved;
+        const delta = checked(r.count) - r.reserved;
         if (delta !== 0) adjustments.push({ key: r.key, tag: r.tag, start: r.start, delta });
       }
       if (adjustments.length > 0)

@@ -1,3 +1,5 @@
+import type { TokenKind } from "../../policies/types.ts";
+
 /**
  * What the quota service asks of a counter store. Two implementations share
  * these semantics exactly: `redis-store.ts` (shared, one Lua script per hash
@@ -23,6 +25,8 @@ export interface Counter {
   readonly cost: number;
   /** False for shadow limits: counted when they fit, never reject. */
   readonly enforce: boolean;
+  /** `t` counters: which usage fields the limit counts (its `count:`), for settlement. */
+  readonly count?: readonly TokenKind[];
 }
 
 /** A counter's state as a store saw it during one call. */
