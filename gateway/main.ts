@@ -10,10 +10,12 @@ import { createMetrics } from "./metrics.ts";
 import { createPolicyReloader } from "./reload.ts";
 import { createRuntimeHolder } from "./runtime.ts";
 import { listen } from "./server.ts";
-import { createRedisConnection } from "./store/redis.ts";
+import { createRedisConnection, whenReady } from "./store/redis.ts";
 import { openVault } from "./vault/open.ts";
 import { createEgressApp } from "./egress/app.ts";
 import { createKeygateRoutes } from "./keys/routes.ts";
+
+const REDIS_READY_TIMEOUT_MS = 5_000;
 
 /** A startup problem: the process prints `message` and exits non-zero. */
 export class StartupError extends Error {
@@ -64,6 +66,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     throw new StartupError((err as Error).message);
   }
   const redis = createRedisConnection(env);
+  // Serve from the start with shared counting; an unreachable Redis is not fatal (on_store_failure applies).
+  if (redis) await whenReady(redis, REDIS_READY_TIMEOUT_MS).catch(() => logger.warn("Redis is not reachable yet; limits follow on_store_failure until it is"));
   const { vault, warning } = await openVault({ env, dataDir: config.dataDir, redis, production: config.production, metrics });
   if (warning) logger.warn(warning);
   const quotas = createQuotaService({ redis, replicas: config.replicas, metrics, logger });

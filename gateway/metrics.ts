@@ -103,6 +103,11 @@ export function createMetrics() {
       registers: [registry],
     }),
   };
+  // The reload-failure alarm must see the first failure: CloudWatch publishes counter deltas from a series'
+  // second scrape on, so the series exist at 0 from the start.
+  for (const result of ["ok", "error"]) metrics.policyReloads.inc({ result }, 0);
+  metrics.storeDegraded.set(0);
+  metrics.draining.set(0);
   return metrics;
 }
 

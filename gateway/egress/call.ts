@@ -41,6 +41,25 @@ const keyMissing = (provider: string) =>
   );
 
 /**
+ * keygate's quota headers on the answer. OpenAI-dialect providers also get
+ * `x-ratelimit-remaining-requests` / `-tokens` (keygate's, replacing the
+ * provider's org-wide figures) so client code reading them keeps working.
+ */
+function answerHeaders(
+  provider: ProviderPolicy,
+  decision: ProviderCall["decision"],
+  requestId: string,
+): Record<string, string> {
+  const headers: Record<string, string> = { ...(decision?.headers ?? {}), "x-request-id": requestId };
+  if (provider.api === "openai" && decision) {
+    const { requests, tokens } = decision.remaining;
+    if (requests !== undefined) headers["x-ratelimit-remaining-requests"] = String(requests);
+    if (tokens !== undefined) headers["x-ratelimit-remaining-tokens"] = String(tokens);
+  }
+  return headers;
+}
+
+/**
  * Sends the prepared call with the user's own key and streams the answer
  * back; then settles the token reservation and releases concurrency leases,
  * whatever happened (success, upstream failure, client abort).
@@ -70,7 +89,7 @@ export async function callProvider(p: ProviderCall): Promise<void> {
         path: `${url.pathname}${url.search}`,
         headers,
         body: p.method === "GET" || p.method === "HEAD" ? null : p.call.body,
-        answerHeaders: { ...(decision?.headers ?? {}), "x-request-id": c.var.requestId },
+        answerHeaders: answerHeaders(provider, decision, c.var.requestId),
         onResponse(answerStatus, answerHeaders) {
           status = answerStatus;
           scrubHeaders(answerHeaders, apiKey);

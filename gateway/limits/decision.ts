@@ -18,6 +18,8 @@ export type Decision =
       readonly ticket: Ticket;
       /** Shadow limits that would have rejected this request. */
       readonly shadowViolations: readonly string[];
+      /** Lowest remaining among the reported request / token counters (for OpenAI-style `x-ratelimit-remaining-*`). */
+      readonly remaining: Remaining;
     }
   | {
       readonly allowed: false;
@@ -30,6 +32,11 @@ export type Decision =
     };
 
 export type Denial = Extract<Decision, { allowed: false }>;
+
+export interface Remaining {
+  readonly requests?: number;
+  readonly tokens?: number;
+}
 
 const EMPTY: Readonly<Record<string, string>> = Object.freeze({});
 const LONGEST_USEFUL_RETRY_S = 60;
@@ -68,6 +75,19 @@ function tightest(counters: readonly Counter[], states: readonly CounterState[])
     }
   });
   return best;
+}
+
+/** Lowest remaining per kind over the reported counters. */
+export function lowestRemaining(counters: readonly Counter[], states: readonly CounterState[]): Remaining {
+  let requests: number | undefined;
+  let tokens: number | undefined;
+  counters.forEach((c, i) => {
+    if (!reported(c)) return;
+    const left = remaining(c, states[i]!);
+    if (c.kind === "r") requests = Math.min(requests ?? left, left);
+    else tokens = Math.min(tokens ?? left, left);
+  });
+  return { ...(requests === undefined ? {} : { requests }), ...(tokens === undefined ? {} : { tokens }) };
 }
 
 /** Headers for a passing request: the tightest non-shadow window counter only. */

@@ -13,7 +13,7 @@ import type { Logger } from "pino";
 import type { CompiledLimit } from "../../policies/types.ts";
 import type { Metrics } from "../metrics.ts";
 import type { RedisConnection } from "../store/redis.ts";
-import { type Decision, denial, passingHeaders, type Ticket } from "./decision.ts";
+import { type Decision, denial, lowestRemaining, passingHeaders, type Ticket } from "./decision.ts";
 import { createFailover } from "./failover.ts";
 import { createMemoryStore } from "./memory-store.ts";
 import { DEFAULT_LEASE_TTL_MS, planCounters, type Subject } from "./plan.ts";
@@ -108,6 +108,7 @@ export function createQuotaService(deps: {
       return {
         allowed: true,
         headers: passingHeaders(counters, states),
+        remaining: lowestRemaining(counters, states),
         ticket: tickets.issue(leaseId, store, counters, states),
         shadowViolations,
       };

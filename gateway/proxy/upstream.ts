@@ -102,7 +102,8 @@ export function createUpstream(options: UpstreamOptions, metrics: Metrics): Upst
       const headers = forwardableHeaders(answer.headers);
       const transform = request.onResponse?.(answer.statusCode, headers);
       if (transform) delete headers["content-length"];
-      Object.assign(headers, request.answerHeaders);
+      // Lower-case to replace (not duplicate) an upstream header of the same name: undici's names are lower-case.
+      for (const name in request.answerHeaders) headers[name.toLowerCase()] = request.answerHeaders[name] as string;
       res.writeHead(answer.statusCode, headers);
       // Flush headers now: a stream's first byte must not wait for the next write.
       if (transform) res.flushHeaders();
