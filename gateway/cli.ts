@@ -27,7 +27,10 @@ async function serve(args: string[]): Promise<number> {
   const { values } = parseArgs({ args, options: { policies: { type: "string" } } });
   let gateway: Gateway;
   try {
-    gateway = await startGateway({ env: process.env, ...(values.policies ? { policiesFile: values.policies } : {}) });
+    gateway = await startGateway({
+      env: process.env,
+      ...(values.policies ? { policiesFile: values.policies } : {}),
+    });
   } catch (err) {
     if (err instanceof StartupError || err instanceof ConfigError) {
       process.stderr.write(`keygate: ${err.message}\n`);

@@ -51,7 +51,13 @@ export class GatewayError extends Error {
   readonly guard: string | undefined;
 
   /** `detail` is shown to the client: it says what happened and what to do next, and never holds a secret. */
-  constructor(status: number, slug: ErrorSlug, title: string, detail: string, options: GatewayErrorOptions = {}) {
+  constructor(
+    status: number,
+    slug: ErrorSlug,
+    title: string,
+    detail: string,
+    options: GatewayErrorOptions = {},
+  ) {
     super(detail, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = "GatewayError";
     this.status = status;

@@ -3,7 +3,9 @@ import type { CompiledPolicy } from "../policies/types.ts";
 import { createAdminApp } from "./admin/app.ts";
 import { withDevJwtSecret } from "./config/dev-secret.ts";
 import { loadConfig } from "./config/env.ts";
+import { createEgressApp } from "./egress/app.ts";
 import { createIngressApp } from "./ingress/app.ts";
+import { createKeygateRoutes } from "./keys/routes.ts";
 import { createQuotaService } from "./limits/quota-service.ts";
 import { createLogger, logListening } from "./log/logger.ts";
 import { createMetrics } from "./metrics.ts";
@@ -12,8 +14,6 @@ import { createRuntimeHolder } from "./runtime.ts";
 import { listen } from "./server.ts";
 import { createRedisConnection, whenReady } from "./store/redis.ts";
 import { openVault } from "./vault/open.ts";
-import { createEgressApp } from "./egress/app.ts";
-import { createKeygateRoutes } from "./keys/routes.ts";
 
 const REDIS_READY_TIMEOUT_MS = 5_000;
 
@@ -41,7 +41,9 @@ export interface Gateway {
 async function loadStartupPolicy(file: string, env: NodeJS.ProcessEnv): Promise<CompiledPolicy> {
   const result = await loadPolicyFile(file, env);
   if (!result.ok) {
-    throw new StartupError(`policy file ${file} is invalid; fix these and start again:\n${result.errors.join("\n")}`);
+    throw new StartupError(
+      `policy file ${file} is invalid; fix these and start again:\n${result.errors.join("\n")}`,
+    );
   }
   return result.policy;
 }
@@ -56,7 +58,11 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const metrics = createMetrics();
   const policy = await loadStartupPolicy(config.policiesFile, options.env);
   const embedded = !options.env["REDIS_URL"] && !options.env["REDIS_CLUSTER_NODES"];
-  const dev = await withDevJwtSecret(options.env, policy.auth, { dataDir: config.dataDir, embedded, production: config.production });
+  const dev = await withDevJwtSecret(options.env, policy.auth, {
+    dataDir: config.dataDir,
+    embedded,
+    production: config.production,
+  });
   const env = dev.env;
   if (dev.warning) logger.warn(dev.warning);
   let runtime: ReturnType<typeof createRuntimeHolder>;
@@ -67,8 +73,17 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   }
   const redis = createRedisConnection(env);
   // Serve from the start with shared counting; an unreachable Redis is not fatal (on_store_failure applies).
-  if (redis) await whenReady(redis, REDIS_READY_TIMEOUT_MS).catch(() => logger.warn("Redis is not reachable yet; limits follow on_store_failure until it is"));
-  const { vault, warning } = await openVault({ env, dataDir: config.dataDir, redis, production: config.production, metrics });
+  if (redis)
+    await whenReady(redis, REDIS_READY_TIMEOUT_MS).catch(() =>
+      logger.warn("Redis is not reachable yet; limits follow on_store_failure until it is"),
+    );
+  const { vault, warning } = await openVault({
+    env,
+    dataDir: config.dataDir,
+    redis,
+    production: config.production,
+    metrics,
+  });
   if (warning) logger.warn(warning);
   const quotas = createQuotaService({ redis, replicas: config.replicas, metrics, logger });
 
@@ -79,8 +94,14 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     config.ingress,
     createIngressApp({ runtime, quotas, logger, metrics, draining: isDraining, keygateRoutes }).fetch,
   );
-  const egress = await listen(config.egress, createEgressApp({ runtime, quotas, vault, logger, metrics }).fetch);
-  const admin = await listen(config.admin, createAdminApp({ runtime, quotas, metrics, draining: isDraining }).fetch);
+  const egress = await listen(
+    config.egress,
+    createEgressApp({ runtime, quotas, vault, logger, metrics }).fetch,
+  );
+  const admin = await listen(
+    config.admin,
+    createAdminApp({ runtime, quotas, metrics, draining: isDraining }).fetch,
+  );
   const reloader = createPolicyReloader({ file: config.policiesFile, env, runtime, logger, metrics });
 
   const urls = { ingress: ingress.url, egress: egress.url, admin: admin.url };

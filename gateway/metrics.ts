@@ -23,7 +23,9 @@ export function createMetrics() {
       name: "keygate_request_duration_seconds",
       help: "Time from request to the end of the answer (streams: to the last byte).",
       labelNames: ["listener", "route"] as const,
-      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600],
+      buckets: [
+        0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600,
+      ],
       registers: [registry],
     }),
     rejections: new Counter({

@@ -35,7 +35,11 @@ const PROVIDER_CONNECT_TIMEOUT_MS = 10_000;
 /** Pools a reload no longer uses are closed after in-flight calls had time to finish. */
 const RETIRE_AFTER_MS = 60_000;
 
-export function createRuntimeHolder(policy: CompiledPolicy, env: NodeJS.ProcessEnv, metrics: Metrics): RuntimeHolder {
+export function createRuntimeHolder(
+  policy: CompiledPolicy,
+  env: NodeJS.ProcessEnv,
+  metrics: Metrics,
+): RuntimeHolder {
   // Pools are reused across reloads while origin and timeout stay the same, so keep-alive connections survive.
   const pools = new Map<string, Upstream>();
   const pool = (name: string, url: string, connectTimeoutMs: number, timeoutMs: number): Upstream => {

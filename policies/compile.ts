@@ -16,15 +16,6 @@ type TierFile = PolicyFile["tiers"][string][string];
 
 const NONE: readonly CompiledLimit[] = Object.freeze([]);
 
-/**
- * A compiled limit that also keeps its `paths` and `methods` as written, for
- * `keygate check` and reload diffs (`CompiledLimit` only exposes `matches`).
- */
-export interface DescribedLimit extends CompiledLimit {
-  readonly paths?: readonly string[];
-  readonly methods?: readonly string[];
-}
-
 function compileAuth(a: PolicyFile["auth"]): AuthPolicy {
   const publicRe = a.public.length > 0 ? compilePathGlobs(a.public) : undefined;
   return {
@@ -50,7 +41,7 @@ function compileOverride(o: TierFile): LimitOverride {
   };
 }
 
-function compileLimit(l: LimitFile, tiers: PolicyFile["tiers"]): DescribedLimit {
+function compileLimit(l: LimitFile, tiers: PolicyFile["tiers"]): CompiledLimit {
   const pathRe = l.paths ? compilePathGlobs(l.paths) : undefined;
   const methods = l.methods ? new Set(l.methods.map((m) => m.toUpperCase())) : undefined;
   const overrides = new Map<string, LimitOverride>();

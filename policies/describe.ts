@@ -1,5 +1,4 @@
 /** A compiled limit as plain text fields: what `keygate check` prints and what a reload diff compares. */
-import type { DescribedLimit } from "./compile.ts";
 import type { CompiledLimit, LimitOverride } from "./types.ts";
 
 export interface LimitRow {
@@ -18,7 +17,7 @@ export interface LimitRow {
 }
 
 function filterText(limit: CompiledLimit): string {
-  const { paths, methods } = limit as DescribedLimit;
+  const { paths, methods } = limit;
   return [methods?.join(","), paths?.join(" ")].filter(Boolean).join(" ");
 }
 

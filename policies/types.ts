@@ -48,7 +48,10 @@ export interface CompiledLimit {
   readonly shadow: boolean;
   /** Tier name → overrides. A user whose tier has no entry gets the base values. */
   readonly tiers: ReadonlyMap<string, LimitOverride>;
-  /** Precompiled `paths` / `methods` filter. `path` is normalised and decoded, without query. */
+  /** The `paths` globs and `methods` as written (for tables and reload diffs); undefined = any. */
+  readonly paths?: readonly string[];
+  readonly methods?: readonly string[];
+  /** Precompiled `paths` / `methods` filter. `method` upper-case; `path` normalised and decoded, without query. */
   matches(method: string, path: string): boolean;
 }
 

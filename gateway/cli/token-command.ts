@@ -19,7 +19,12 @@ export interface CommandIo {
 export async function tokenCommand(args: string[], io: CommandIo): Promise<number> {
   const { values } = parseArgs({
     args,
-    options: { user: { type: "string" }, tier: { type: "string" }, ttl: { type: "string", default: "15m" }, policies: { type: "string" } },
+    options: {
+      user: { type: "string" },
+      tier: { type: "string" },
+      ttl: { type: "string", default: "15m" },
+      policies: { type: "string" },
+    },
   });
   if (!values.user) {
     io.stderr.write("keygate token: --user is required, e.g. keygate token --user alice --ttl 15m\n");
@@ -40,12 +45,17 @@ export async function tokenCommand(args: string[], io: CommandIo): Promise<numbe
   });
   const secret = auth.secretEnv.map((name) => env[name]).find(Boolean);
   if (!alg || !secret) {
-    io.stderr.write(`keygate token: the policy allows no HS* algorithm with a secret in ${auth.secretEnv.join(", ") || "auth.secret_env"}; tokens for JWKS issuers come from the issuer\n`);
+    io.stderr.write(
+      `keygate token: the policy allows no HS* algorithm with a secret in ${auth.secretEnv.join(", ") || "auth.secret_env"}; tokens for JWKS issuers come from the issuer\n`,
+    );
     return 1;
   }
   const claims: Record<string, unknown> = { [auth.userClaim]: values.user };
   if (values.tier && auth.tierClaim) claims[auth.tierClaim] = values.tier;
-  const jwt = new SignJWT(claims).setProtectedHeader({ alg, typ: "JWT" }).setIssuedAt().setExpirationTime(values.ttl);
+  const jwt = new SignJWT(claims)
+    .setProtectedHeader({ alg, typ: "JWT" })
+    .setIssuedAt()
+    .setExpirationTime(values.ttl);
   if (auth.issuer) jwt.setIssuer(auth.issuer);
   if (auth.audience) jwt.setAudience(auth.audience);
   io.stdout.write(`${await jwt.sign(new TextEncoder().encode(secret))}\n`);

@@ -35,7 +35,9 @@ export function parseListenAddress(name: string, value: string): ListenAddress {
   const match = /^(?:\[([0-9a-fA-F:.]+)\]|([^:\s]+)):(\d{1,5})$/.exec(value.trim());
   const port = match ? Number(match[3]) : Number.NaN;
   if (!match || port > 65535) {
-    throw new ConfigError(`${name}=${value}: expected host:port, e.g. 127.0.0.1:8080 (port 0 picks a free port)`);
+    throw new ConfigError(
+      `${name}=${value}: expected host:port, e.g. 127.0.0.1:8080 (port 0 picks a free port)`,
+    );
   }
   return { host: (match[1] ?? match[2]) as string, port };
 }

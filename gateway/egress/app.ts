@@ -45,14 +45,19 @@ export function createEgressApp(deps: EgressDeps): Hono<GatewayEnv> {
 
   app.all("*", async (c) => {
     const current = runtime.current;
-    const { incoming, outgoing } = c.env;
+    const { incoming } = c.env;
     const rawTarget = incoming.url ?? "/";
     c.set("clientIp", incoming.socket.remoteAddress ?? "");
     const target = splitEgressTarget(rawTarget);
     const provider: ProviderPolicy | undefined = current.policy.providers.get(target.provider);
     if (!provider) {
       c.set("route", "unknown");
-      throw new GatewayError(404, "unknown-provider", "Not Found", `Unknown provider "${target.provider}"; use one of: ${[...current.policy.providers.keys()].join(", ")}.`);
+      throw new GatewayError(
+        404,
+        "unknown-provider",
+        "Not Found",
+        `Unknown provider "${target.provider}"; use one of: ${[...current.policy.providers.keys()].join(", ")}.`,
+      );
     }
     c.set("route", provider.name);
     c.var.log["provider"] = provider.name;
@@ -69,12 +74,25 @@ export function createEgressApp(deps: EgressDeps): Hono<GatewayEnv> {
     try {
       call = prepareCall(provider, target.path, method, raw, limits);
     } catch (err) {
-      if (err instanceof GatewayError && err.guard) metrics.guardRejections.inc({ provider: provider.name, guard: err.guard });
+      if (err instanceof GatewayError && err.guard)
+        metrics.guardRejections.inc({ provider: provider.name, guard: err.guard });
       throw err;
     }
     if (call.info?.model) c.var.log["model"] = call.info.model;
     const decision = await enforceLimits(c, quotas, limits, call.reserve);
-    await callProvider({ c, runtime: current, provider, target, method, call, decision, identity, quotas, vault, metrics });
+    await callProvider({
+      c,
+      runtime: current,
+      provider,
+      target,
+      method,
+      call,
+      decision,
+      identity,
+      quotas,
+      vault,
+      metrics,
+    });
     return RESPONSE_ALREADY_SENT;
   });
 

@@ -82,7 +82,8 @@ export async function callProvider(p: ProviderCall): Promise<void> {
     if (p.call.body.length > 0 || p.method !== "GET") headers["content-length"] = String(p.call.body.length);
     const url = upstreamUrl(provider.baseUrl, p.target.path, p.target.query);
     const upstream = p.runtime.providers.get(provider.name);
-    if (!upstream) throw new GatewayError(404, "unknown-provider", "Not Found", `Unknown provider "${provider.name}".`);
+    if (!upstream)
+      throw new GatewayError(404, "unknown-provider", "Not Found", `Unknown provider "${provider.name}".`);
     await upstream.forward(
       {
         method: p.method,
@@ -112,7 +113,15 @@ export async function callProvider(p: ProviderCall): Promise<void> {
       const usage = tap?.usage();
       c.var.log["status_upstream"] = status;
       if (usage) c.var.log["tokens"] = usage;
-      await settleCall({ quotas, ticket: decision.ticket, provider: provider.name, reserved: p.call.reserve, usage, answered: status >= 200 && status < 300, metrics: p.metrics });
+      await settleCall({
+        quotas,
+        ticket: decision.ticket,
+        provider: provider.name,
+        reserved: p.call.reserve,
+        usage,
+        answered: status >= 200 && status < 300,
+        metrics: p.metrics,
+      });
     }
   }
 }

@@ -1,7 +1,7 @@
 import type { CompiledLimit, ProviderPolicy } from "../../policies/types.ts";
 import { GatewayError } from "../errors.ts";
-import { applyGuards } from "../providers/guards.ts";
 import { describeRequest, estimateTokens, type LlmRequestInfo } from "../providers/estimate.ts";
+import { applyGuards } from "../providers/guards.ts";
 import { ensureStreamUsage } from "../providers/stream-options.ts";
 
 /** What the egress knows about an LLM call before sending it. */
@@ -30,7 +30,12 @@ function parseJson(body: Buffer): unknown {
   try {
     return JSON.parse(body.toString("utf8"));
   } catch {
-    throw new GatewayError(400, "bad-request", "Bad Request", "The request body must be JSON for this provider's guards and token limits.");
+    throw new GatewayError(
+      400,
+      "bad-request",
+      "Bad Request",
+      "The request body must be JSON for this provider's guards and token limits.",
+    );
   }
 }
 

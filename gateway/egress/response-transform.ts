@@ -23,7 +23,13 @@ export interface AnswerTap {
 export function answerTap(
   status: number,
   key: string,
-  options: { api: ProviderApi; observeUsage: boolean; stream: boolean; dropUsageChunk: boolean; contentType: string | undefined },
+  options: {
+    api: ProviderApi;
+    observeUsage: boolean;
+    stream: boolean;
+    dropUsageChunk: boolean;
+    contentType: string | undefined;
+  },
 ): AnswerTap {
   if (status < 200 || status >= 300) {
     const chunks: Buffer[] = [];

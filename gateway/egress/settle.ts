@@ -28,7 +28,11 @@ export async function settleCall(p: {
     await p.quotas.settle(p.ticket, (count) => {
       const actual = usage ? countTokens(usage, count) : 0;
       const delta = actual - reserved;
-      if (delta !== 0) metrics.tokenSettlement.inc({ provider, direction: delta < 0 ? "refund" : "charge" }, Math.abs(delta));
+      if (delta !== 0)
+        metrics.tokenSettlement.inc(
+          { provider, direction: delta < 0 ? "refund" : "charge" },
+          Math.abs(delta),
+        );
       return actual;
     });
   }

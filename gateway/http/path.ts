@@ -22,7 +22,12 @@ export function matchPath(pathname: string): MatchPath {
   try {
     decoded = decodeURIComponent(collapsed);
   } catch {
-    throw new GatewayError(400, "bad-request", "Bad Request", "The request path has an invalid percent-encoding.");
+    throw new GatewayError(
+      400,
+      "bad-request",
+      "Bad Request",
+      "The request path has an invalid percent-encoding.",
+    );
   }
   const exact = !/%2f|%5c/i.test(collapsed) && !DOT_SEGMENT.test(decoded);
   return { path: decoded.includes("//") ? decoded.replace(DOUBLE_SLASH, "/") : decoded, exact };

@@ -1,7 +1,11 @@
 import type { GatewayError } from "../errors.ts";
 
 /** Body and headers of an RFC 9457 problem answer for a `GatewayError` (ingress and key API). */
-export function problemResponse(err: GatewayError): { status: number; headers: Record<string, string>; body: string } {
+export function problemResponse(err: GatewayError): {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+} {
   const problem: Record<string, unknown> = {
     type: `urn:keygate:problem:${err.slug}`,
     title: err.title,

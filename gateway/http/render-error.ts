@@ -8,7 +8,13 @@ import type { GatewayEnv } from "./context.ts";
 export function toGatewayError(err: unknown): GatewayError {
   if (err instanceof GatewayError) return err;
   if (err instanceof VaultError && err.code === "invalid-input") {
-    return new GatewayError(422, "invalid-key", "Unprocessable Content", "The key or id holds characters a provider key never has (spaces, control characters); copy the key again.", { cause: err });
+    return new GatewayError(
+      422,
+      "invalid-key",
+      "Unprocessable Content",
+      "The key or id holds characters a provider key never has (spaces, control characters); copy the key again.",
+      { cause: err },
+    );
   }
   if (err instanceof StoreUnavailableError || err instanceof VaultError) {
     return new GatewayError(
@@ -19,7 +25,13 @@ export function toGatewayError(err: unknown): GatewayError {
       { cause: err },
     );
   }
-  return new GatewayError(500, "internal", "Internal Server Error", "keygate failed to handle the request; retry, and report the x-request-id if it persists.", { cause: err });
+  return new GatewayError(
+    500,
+    "internal",
+    "Internal Server Error",
+    "keygate failed to handle the request; retry, and report the x-request-id if it persists.",
+    { cause: err },
+  );
 }
 
 export type ErrorRenderer = (err: GatewayError, c: Context<GatewayEnv>) => Response;

@@ -9,11 +9,15 @@ import type { RuntimeRef } from "../runtime.ts";
  * valid token still identifies the user and an invalid one is ignored. CORS
  * preflights pass without a token: browsers never send one with them.
  */
-export function authenticate(runtime: RuntimeRef, isPublic: (c: Parameters<MiddlewareHandler<GatewayEnv>>[0]) => boolean): MiddlewareHandler<GatewayEnv> {
+export function authenticate(
+  runtime: RuntimeRef,
+  isPublic: (c: Parameters<MiddlewareHandler<GatewayEnv>>[0]) => boolean,
+): MiddlewareHandler<GatewayEnv> {
   return async function authenticateStage(c, next) {
     const { verifier } = runtime.current;
     const anonymousAllowed =
-      isPublic(c) || (c.req.method === "OPTIONS" && c.req.header("access-control-request-method") !== undefined);
+      isPublic(c) ||
+      (c.req.method === "OPTIONS" && c.req.header("access-control-request-method") !== undefined);
     let token: string | undefined;
     try {
       token = bearerToken(c.req.header("authorization"));

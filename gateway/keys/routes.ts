@@ -27,7 +27,12 @@ const MAX_KEY_BODY = 8 * 1024;
 const MAX_KEY_LENGTH = 256;
 
 const noKey = (provider: string) =>
-  new GatewayError(404, "not-found", "Not Found", `No ${provider} key is stored for you; add one with PUT /_keygate/keys/${provider}.`);
+  new GatewayError(
+    404,
+    "not-found",
+    "Not Found",
+    `No ${provider} key is stored for you; add one with PUT /_keygate/keys/${provider}.`,
+  );
 
 /**
  * The user-facing endpoints under `/_keygate` (SPEC §5 key API, and the
@@ -41,10 +46,17 @@ export function createKeygateRoutes(deps: KeygateRoutesDeps): Hono<GatewayEnv> {
 
   const provider = (name: string): ProviderPolicy => {
     const found = runtime.current.policy.providers.get(name);
-    if (!found) throw new GatewayError(404, "unknown-provider", "Not Found", `Unknown provider "${name}"; the providers are listed in policies.yaml.`);
+    if (!found)
+      throw new GatewayError(
+        404,
+        "unknown-provider",
+        "Not Found",
+        `Unknown provider "${name}"; the providers are listed in policies.yaml.`,
+      );
     return found;
   };
-  const user = (c: { var: GatewayEnv["Variables"] }) => (c.var.identity as NonNullable<GatewayEnv["Variables"]["identity"]>).user;
+  const user = (c: { var: GatewayEnv["Variables"] }) =>
+    (c.var.identity as NonNullable<GatewayEnv["Variables"]["identity"]>).user;
 
   const guard: MiddlewareHandler<GatewayEnv> = async (c, next) => {
     c.set("route", c.req.path.startsWith("/_keygate/usage") ? "usage" : "keys");
@@ -61,7 +73,12 @@ export function createKeygateRoutes(deps: KeygateRoutesDeps): Hono<GatewayEnv> {
     maxAge: 600,
   });
   for (const path of ["/keys", "/keys/*", "/usage"]) {
-    routes.use(path, browser, authenticate(runtime, () => false), guard);
+    routes.use(
+      path,
+      browser,
+      authenticate(runtime, () => false),
+      guard,
+    );
   }
 
   routes.get("/keys", async (c) => c.json({ keys: await vault.list(user(c)) }));
@@ -95,7 +112,9 @@ export function createKeygateRoutes(deps: KeygateRoutesDeps): Hono<GatewayEnv> {
     if (apiKey === undefined) throw noKey(target.name);
     return c.json(await verifyStoredKey(runtime.current, target, apiKey));
   });
-  routes.get("/usage", async (c) => c.json(await usageReport(runtime.current.policy, quotas, c.var.identity!, c.var.clientIp)));
+  routes.get("/usage", async (c) =>
+    c.json(await usageReport(runtime.current.policy, quotas, c.var.identity!, c.var.clientIp)),
+  );
   return routes;
 }
 
@@ -108,7 +127,12 @@ function parseKeyBody(body: Buffer): string {
   }
   const apiKey = (parsed as { api_key?: unknown } | undefined)?.api_key;
   if (typeof apiKey !== "string" || parsed === null || typeof parsed !== "object") {
-    throw new GatewayError(400, "bad-request", "Bad Request", 'Send a JSON body {"api_key": "<your provider key>"}.');
+    throw new GatewayError(
+      400,
+      "bad-request",
+      "Bad Request",
+      'Send a JSON body {"api_key": "<your provider key>"}.',
+    );
   }
   return apiKey.trim();
 }

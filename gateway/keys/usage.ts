@@ -7,7 +7,12 @@ import type { QuotaService } from "../limits/quota-service.ts";
  * can apply to them (all scopes, filters ignored), without consuming.
  * Shadow limits are not reported, as in the RateLimit headers.
  */
-export async function usageReport(policy: CompiledPolicy, quotas: QuotaService, identity: Identity, ip: string) {
+export async function usageReport(
+  policy: CompiledPolicy,
+  quotas: QuotaService,
+  identity: Identity,
+  ip: string,
+) {
   const limits = policy.limits.filter((limit) => !limit.shadow && limit.per !== "ip");
   const entries = await quotas.peek(limits, { user: identity.user, tier: identity.tier, ip });
   return { user: identity.user, tier: identity.tier ?? null, limits: entries };

@@ -15,7 +15,8 @@ export async function verifyStoredKey(
   apiKey: string,
 ): Promise<{ valid: boolean; status: number }> {
   const upstream = runtime.providers.get(provider.name);
-  if (!upstream) throw new GatewayError(404, "unknown-provider", "Not Found", `Unknown provider "${provider.name}".`);
+  if (!upstream)
+    throw new GatewayError(404, "unknown-provider", "Not Found", `Unknown provider "${provider.name}".`);
   const headers: HeaderMap = { accept: "application/json", "accept-encoding": "identity" };
   if (provider.api === "anthropic") headers["anthropic-version"] = "2023-06-01";
   setProviderKey(headers, provider.auth, apiKey);

@@ -65,7 +65,14 @@ export function createTickets(deps: {
       counters.forEach((c, i) => {
         const s = states[i]!;
         if (!s.fits) return;
-        if (c.kind === "t") reservations.push({ key: c.key, tag: c.tag, start: s.start, reserved: c.cost, count: c.count ?? DEFAULT_COUNT });
+        if (c.kind === "t")
+          reservations.push({
+            key: c.key,
+            tag: c.tag,
+            start: s.start,
+            reserved: c.cost,
+            count: c.count ?? DEFAULT_COUNT,
+          });
         else if (c.kind === "c") leases.push({ key: c.key, tag: c.tag });
       });
       const held: Held = { id, store, reservations, leases, settled: false, released: leases.length === 0 };
@@ -77,7 +84,8 @@ export function createTickets(deps: {
       const tokensFor = typeof actual === "number" ? () => actual : actual;
       const checked = (count: readonly TokenKind[]): number => {
         const n = tokensFor(count);
-        if (!Number.isSafeInteger(n) || n < 0) throw new RangeError(`actualTokens must be a whole number ≥ 0, got ${n}`);
+        if (!Number.isSafeInteger(n) || n < 0)
+          throw new RangeError(`actualTokens must be a whole number ≥ 0, got ${n}`);
         return n;
       };
       if (typeof actual === "number") checked(DEFAULT_COUNT);

@@ -61,10 +61,19 @@ const SLOT_HEADER: Readonly<Record<AuthSlot, string>> = {
  * @throws GatewayError 500 `internal` when the key is empty, over 256
  *   characters or not a valid header value (the message never holds the key).
  */
-export function setProviderKey(headers: Record<string, string | string[]>, slot: AuthSlot, apiKey: string): void {
+export function setProviderKey(
+  headers: Record<string, string | string[]>,
+  slot: AuthSlot,
+  apiKey: string,
+): void {
   const header = SLOT_HEADER[slot];
   if (header === undefined) {
-    throw new GatewayError(500, "internal", "Internal error", `Unknown provider auth slot "${String(slot)}".`);
+    throw new GatewayError(
+      500,
+      "internal",
+      "Internal error",
+      `Unknown provider auth slot "${String(slot)}".`,
+    );
   }
   if (apiKey.length === 0 || apiKey.length > 256 || !HEADER_SAFE.test(apiKey)) {
     throw new GatewayError(

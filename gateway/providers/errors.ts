@@ -30,26 +30,66 @@ const TABLE: Readonly<Record<ErrorSlug, Dialect>> = {
     anthropic: "authentication_error",
     google: "UNAUTHENTICATED",
   },
-  "rate-limited": { openai: ["requests", "rate_limit_exceeded"], anthropic: "rate_limit_error", google: "RESOURCE_EXHAUSTED" },
-  "store-unavailable": { openai: ["api_error", "service_unavailable"], anthropic: "api_error", google: "UNAVAILABLE" },
-  "bad-request": { openai: ["invalid_request_error", "bad_request"], anthropic: "invalid_request_error", google: "INVALID_ARGUMENT" },
+  "rate-limited": {
+    openai: ["requests", "rate_limit_exceeded"],
+    anthropic: "rate_limit_error",
+    google: "RESOURCE_EXHAUSTED",
+  },
+  "store-unavailable": {
+    openai: ["api_error", "service_unavailable"],
+    anthropic: "api_error",
+    google: "UNAVAILABLE",
+  },
+  "bad-request": {
+    openai: ["invalid_request_error", "bad_request"],
+    anthropic: "invalid_request_error",
+    google: "INVALID_ARGUMENT",
+  },
   "guard-rejected": {
     openai: ["invalid_request_error", "guard_rejected"],
     anthropic: "invalid_request_error",
     google: "INVALID_ARGUMENT",
   },
-  "invalid-key": { openai: ["invalid_request_error", "invalid_key"], anthropic: "invalid_request_error", google: "INVALID_ARGUMENT" },
-  "not-found": { openai: ["invalid_request_error", "not_found"], anthropic: "not_found_error", google: "NOT_FOUND" },
-  "unknown-provider": { openai: ["invalid_request_error", "not_found"], anthropic: "not_found_error", google: "NOT_FOUND" },
+  "invalid-key": {
+    openai: ["invalid_request_error", "invalid_key"],
+    anthropic: "invalid_request_error",
+    google: "INVALID_ARGUMENT",
+  },
+  "not-found": {
+    openai: ["invalid_request_error", "not_found"],
+    anthropic: "not_found_error",
+    google: "NOT_FOUND",
+  },
+  "unknown-provider": {
+    openai: ["invalid_request_error", "not_found"],
+    anthropic: "not_found_error",
+    google: "NOT_FOUND",
+  },
   "payload-too-large": {
     openai: ["invalid_request_error", "request_too_large"],
     anthropic: "request_too_large",
     google: "INVALID_ARGUMENT",
   },
-  "upstream-unreachable": { openai: ["api_error", "upstream_unreachable"], anthropic: "api_error", google: "UNAVAILABLE" },
-  "upstream-unavailable": { openai: ["api_error", "upstream_unavailable"], anthropic: "api_error", google: "UNAVAILABLE" },
-  "upstream-timeout": { openai: ["api_error", "upstream_timeout"], anthropic: "timeout_error", google: "DEADLINE_EXCEEDED" },
-  "upstream-error": { openai: ["api_error", "upstream_error"], anthropic: "api_error", google: "UNAVAILABLE" },
+  "upstream-unreachable": {
+    openai: ["api_error", "upstream_unreachable"],
+    anthropic: "api_error",
+    google: "UNAVAILABLE",
+  },
+  "upstream-unavailable": {
+    openai: ["api_error", "upstream_unavailable"],
+    anthropic: "api_error",
+    google: "UNAVAILABLE",
+  },
+  "upstream-timeout": {
+    openai: ["api_error", "upstream_timeout"],
+    anthropic: "timeout_error",
+    google: "DEADLINE_EXCEEDED",
+  },
+  "upstream-error": {
+    openai: ["api_error", "upstream_error"],
+    anthropic: "api_error",
+    google: "UNAVAILABLE",
+  },
   draining: { openai: ["api_error", "service_unavailable"], anthropic: "api_error", google: "UNAVAILABLE" },
   internal: { openai: ["api_error", "internal_error"], anthropic: "api_error", google: "INTERNAL" },
 };
@@ -79,7 +119,9 @@ export function providerErrorResponse(err: GatewayError, api: ProviderApi): Prov
     body = { error: { code: err.status, message, status: dialect.google } };
   } else {
     const [type, code] = dialect.openai;
-    body = { error: { message, type: err.slug === "rate-limited" ? rateLimitType(err) : type, param: null, code } };
+    body = {
+      error: { message, type: err.slug === "rate-limited" ? rateLimitType(err) : type, param: null, code },
+    };
   }
   return {
     status: err.status,

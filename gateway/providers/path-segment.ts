@@ -12,7 +12,8 @@ function bad(detail: string): never {
 
 // 1 = may appear raw in a segment (RFC 3986 pchar minus "%"), 2 = unreserved.
 const CLASS = new Uint8Array(128);
-for (const c of "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~") CLASS[c.charCodeAt(0)] = 2;
+for (const c of "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
+  CLASS[c.charCodeAt(0)] = 2;
 for (const c of "!$&'()*+,;=:@") CLASS[c.charCodeAt(0)] = 1;
 
 const HEX = "0123456789ABCDEF";
@@ -34,7 +35,8 @@ export function normaliseSegment(raw: string): string {
       const lo = hexValue(raw.charCodeAt(i + 2));
       if (hi < 0 || lo < 0) bad("The path contains a malformed percent-escape.");
       const byte = hi * 16 + lo;
-      if (byte === 0x2f || byte === 0x5c) bad("Encoded slashes and backslashes (%2F, %5C) are not allowed in paths.");
+      if (byte === 0x2f || byte === 0x5c)
+        bad("Encoded slashes and backslashes (%2F, %5C) are not allowed in paths.");
       if (byte < 0x20 || byte === 0x7f) bad("The path contains an encoded control character.");
       out += CLASS[byte] === 2 ? String.fromCharCode(byte) : `%${HEX[hi]}${HEX[lo]}`;
       i += 2;

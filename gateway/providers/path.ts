@@ -51,7 +51,8 @@ export function splitEgressTarget(rawTarget: string): EgressTarget {
     if (raw === "") continue; // duplicate, leading and trailing slashes
     const segment = normaliseSegment(raw);
     if (provider === undefined) {
-      if (segment === "." || segment === "..") bad("The provider segment of an egress path cannot be a dot segment.");
+      if (segment === "." || segment === "..")
+        bad("The provider segment of an egress path cannot be a dot segment.");
       provider = segment;
       continue;
     }
@@ -66,7 +67,12 @@ export function splitEgressTarget(rawTarget: string): EgressTarget {
     }
   }
   if (provider === undefined) {
-    throw new GatewayError(404, "unknown-provider", "Unknown provider", "Egress paths start with /{provider}/.");
+    throw new GatewayError(
+      404,
+      "unknown-provider",
+      "Unknown provider",
+      "Egress paths start with /{provider}/.",
+    );
   }
   if (rawPath.endsWith("/") && out.length > 0) trailingSlash = true;
   const path = `/${out.join("/")}${trailingSlash && out.length > 0 ? "/" : ""}`;
@@ -137,7 +143,8 @@ export function upstreamUrl(baseUrl: string, path: string, query: string): URL {
     }
   }
   if (NOT_NORMALISED.test(path)) bad("The upstream path is not normalised.");
-  if (query !== "" && (query.charCodeAt(0) !== 0x3f || query.includes("#"))) bad("The query must be empty or start with ?.");
+  if (query !== "" && (query.charCodeAt(0) !== 0x3f || query.includes("#")))
+    bad("The query must be empty or start with ?.");
   const base = baseUrl.endsWith("/") ? baseUrl.slice(0, -1) : baseUrl;
   const url = new URL(`${base}${path}${query}`);
   // Fast check: a base_url already in canonical form is a string prefix of the result.

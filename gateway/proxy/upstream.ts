@@ -1,5 +1,5 @@
 import type { ServerResponse } from "node:http";
-import { type Readable, type Transform, pipeline } from "node:stream";
+import { pipeline, type Readable, type Transform } from "node:stream";
 import { Pool } from "undici";
 import { GatewayError } from "../errors.ts";
 import type { Metrics } from "../metrics.ts";
@@ -51,15 +51,39 @@ function translate(err: unknown, name: string): GatewayError {
   const code = (err as { code?: string }).code ?? "";
   const cause = { cause: err };
   if (code === "UND_ERR_CONNECT_TIMEOUT" || code === "UND_ERR_HEADERS_TIMEOUT") {
-    return new GatewayError(504, "upstream-timeout", "Upstream Timeout", `${name} did not answer in time; retry later.`, cause);
+    return new GatewayError(
+      504,
+      "upstream-timeout",
+      "Upstream Timeout",
+      `${name} did not answer in time; retry later.`,
+      cause,
+    );
   }
   if (code === "ECONNREFUSED") {
-    return new GatewayError(503, "upstream-unavailable", "Upstream Unavailable", `${name} refused the connection; it may be restarting, retry shortly.`, cause);
+    return new GatewayError(
+      503,
+      "upstream-unavailable",
+      "Upstream Unavailable",
+      `${name} refused the connection; it may be restarting, retry shortly.`,
+      cause,
+    );
   }
   if (code === "ENOTFOUND" || code === "EAI_AGAIN" || code === "EHOSTUNREACH" || code === "ENETUNREACH") {
-    return new GatewayError(502, "upstream-unreachable", "Bad Gateway", `${name} cannot be reached (${code}); check its address in policies.yaml.`, cause);
+    return new GatewayError(
+      502,
+      "upstream-unreachable",
+      "Bad Gateway",
+      `${name} cannot be reached (${code}); check its address in policies.yaml.`,
+      cause,
+    );
   }
-  return new GatewayError(502, "upstream-error", "Bad Gateway", `${name} closed the connection before answering; retry.`, cause);
+  return new GatewayError(
+    502,
+    "upstream-error",
+    "Bad Gateway",
+    `${name} closed the connection before answering; retry.`,
+    cause,
+  );
 }
 
 function errorKind(err: GatewayError): string {
@@ -103,7 +127,8 @@ export function createUpstream(options: UpstreamOptions, metrics: Metrics): Upst
       const transform = request.onResponse?.(answer.statusCode, headers);
       if (transform) delete headers["content-length"];
       // Lower-case to replace (not duplicate) an upstream header of the same name: undici's names are lower-case.
-      for (const name in request.answerHeaders) headers[name.toLowerCase()] = request.answerHeaders[name] as string;
+      for (const name in request.answerHeaders)
+        headers[name.toLowerCase()] = request.answerHeaders[name] as string;
       res.writeHead(answer.statusCode, headers);
       // Flush headers now: a stream's first byte must not wait for the next write.
       if (transform) res.flushHeaders();

@@ -14,6 +14,11 @@ export const ERROR_BODY_SHAPE_LIMIT = 1024 * 1024;
 // Compiled once at load; `replace` with a global regex resets lastIndex, so sharing it is safe.
 const KEY_SHAPE = new RegExp(PROVIDER_KEY_SOURCE, "g");
 
+/** Replaces every provider-key shape in `text` (latin1 or UTF-8 text alike) by `[REDACTED]`. */
+export function redactKeyShapes(text: string): string {
+  return text.replace(KEY_SHAPE, REDACTED);
+}
+
 function scrubText(text: string, secret: string): string {
   const exact = secret.length > 0 && text.includes(secret) ? text.replaceAll(secret, REDACTED) : text;
   return exact.replace(KEY_SHAPE, REDACTED);
@@ -49,7 +54,8 @@ export function scrubErrorBody(body: Buffer, secret: string): Buffer {
   const secretLatin1 = Buffer.from(secret, "utf8").toString("latin1");
   const text = body.toString("latin1");
   // Exact key first, over the whole body, so a key straddling the limit cannot half-survive.
-  const exact = secretLatin1.length > 0 && text.includes(secretLatin1) ? text.replaceAll(secretLatin1, REDACTED) : text;
+  const exact =
+    secretLatin1.length > 0 && text.includes(secretLatin1) ? text.replaceAll(secretLatin1, REDACTED) : text;
   const scrubbed =
     exact.length <= ERROR_BODY_SHAPE_LIMIT
       ? exact.replace(KEY_SHAPE, REDACTED)

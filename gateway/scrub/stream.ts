@@ -32,7 +32,9 @@ export function createKeyScrubber(secret: string): KeyScrubber {
   const needle = Buffer.from(secret, "utf8");
   if (needle.length === 0) throw new Error("createKeyScrubber: the secret is empty");
   if (needle.length > MAX_SECRET_BYTES) {
-    throw new Error(`createKeyScrubber: the secret is ${needle.length} bytes; at most ${MAX_SECRET_BYTES} are supported`);
+    throw new Error(
+      `createKeyScrubber: the secret is ${needle.length} bytes; at most ${MAX_SECRET_BYTES} are supported`,
+    );
   }
   const first = needle[0]!;
   let held: Buffer = EMPTY;
@@ -51,7 +53,9 @@ export function createKeyScrubber(secret: string): KeyScrubber {
   return {
     push(chunk) {
       if (chunk.length === 0) return EMPTY;
-      const input = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+      const input = Buffer.isBuffer(chunk)
+        ? chunk
+        : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
       const data = held.length === 0 ? input : Buffer.concat([held, input]);
       let match = data.indexOf(needle);
       if (match === -1) {

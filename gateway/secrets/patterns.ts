@@ -10,7 +10,7 @@
 export const REDACTED = "[REDACTED]";
 
 /** Provider API keys: OpenAI (`sk-…`, `sk-proj-…`), Anthropic (`sk-ant-…`), Google (`AIza…`). */
-export const PROVIDER_KEY_SOURCE = String.raw`(?:sk-[A-Za-z0-9_-]{16,}|AIza[0-9A-Za-z_-]{30,})`;
+export const PROVIDER_KEY_SOURCE = "(?:sk-[A-Za-z0-9_-]{16,}|AIza[0-9A-Za-z_-]{30,})";
 
 /** Compact JWS: three base64url parts, the first a JSON header (`eyJ`). */
 export const JWT_SOURCE = String.raw`eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*`;

@@ -28,7 +28,12 @@ export async function startMockApp(): Promise<MockApp> {
     req.on("data", (chunk: Buffer) => chunks.push(chunk));
     req.on("end", () => {
       const url = req.url ?? "/";
-      received.push({ method: req.method ?? "", url, headers: req.headers, body: Buffer.concat(chunks).toString() });
+      received.push({
+        method: req.method ?? "",
+        url,
+        headers: req.headers,
+        body: Buffer.concat(chunks).toString(),
+      });
       const path = url.split("?")[0] ?? "/";
       if (path === "/stream") {
         const count = Number(new URL(url, "http://x").searchParams.get("chunks") ?? 5);

@@ -57,7 +57,19 @@ export async function startRedis(extraArgs: readonly string[] = []): Promise<Red
   const start = async () => {
     child = spawn(
       "redis-server",
-      ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir, ...extraArgs],
+      [
+        "--port",
+        String(port),
+        "--bind",
+        "127.0.0.1",
+        "--save",
+        "",
+        "--appendonly",
+        "no",
+        "--dir",
+        dir,
+        ...extraArgs,
+      ],
       { stdio: "ignore" },
     );
     await waitForPing(port);

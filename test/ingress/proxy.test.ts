@@ -38,7 +38,9 @@ const last = () => app.received[app.received.length - 1]!;
 
 describe("ingress proxy", () => {
   test("forwards an authenticated request with the trusted user header and keeps Authorization", async () => {
-    const res = await fetch(`${kg.urls.ingress}/api/items?page=2`, { headers: { authorization: `Bearer ${token}` } });
+    const res = await fetch(`${kg.urls.ingress}/api/items?page=2`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({ ok: true, path: "/api/items" });
     expect(last().url).toBe("/api/items?page=2");
@@ -64,7 +66,9 @@ describe("ingress proxy", () => {
     const kept = await fetch(`${kg.urls.ingress}/public/a`, { headers: { "x-request-id": "abc.DEF:1-2_3" } });
     expect(kept.headers.get("x-request-id")).toBe("abc.DEF:1-2_3");
     expect(last().headers["x-request-id"]).toBe("abc.DEF:1-2_3");
-    const replaced = await fetch(`${kg.urls.ingress}/public/a`, { headers: { "x-request-id": "bad id with spaces" } });
+    const replaced = await fetch(`${kg.urls.ingress}/public/a`, {
+      headers: { "x-request-id": "bad id with spaces" },
+    });
     const id = replaced.headers.get("x-request-id")!;
     expect(id).toMatch(/^[0-9a-f-]{36}$/);
     expect(last().headers["x-request-id"]).toBe(id);
@@ -80,7 +84,13 @@ describe("ingress proxy", () => {
           host: url.hostname,
           port: url.port,
           path: url.pathname,
-          headers: { connection: "keep-alive, x-secret-hop", "x-secret-hop": "1", "keep-alive": "timeout=5", te: "trailers", "x-kept": "yes" },
+          headers: {
+            connection: "keep-alive, x-secret-hop",
+            "x-secret-hop": "1",
+            "keep-alive": "timeout=5",
+            te: "trailers",
+            "x-kept": "yes",
+          },
         },
         (res) => {
           res.resume();
@@ -99,7 +109,9 @@ describe("ingress proxy", () => {
   test("public paths pass without a token; an invalid token there is ignored; a valid one sets the user", async () => {
     expect((await fetch(`${kg.urls.ingress}/docs`)).status).toBe(200);
     expect(last().headers["x-keygate-user"]).toBeUndefined();
-    const bad = await fetch(`${kg.urls.ingress}/public/x`, { headers: { authorization: "Bearer not-a-jwt" } });
+    const bad = await fetch(`${kg.urls.ingress}/public/x`, {
+      headers: { authorization: "Bearer not-a-jwt" },
+    });
     expect(bad.status).toBe(200);
     expect(last().headers["x-keygate-user"]).toBeUndefined();
     await fetch(`${kg.urls.ingress}/public/x`, { headers: { authorization: `Bearer ${token}` } });
@@ -124,7 +136,9 @@ describe("ingress proxy", () => {
     const res = await fetch(`${kg.urls.ingress}/api/items`);
     expect(res.status).toBe(401);
     expect(res.headers.get("content-type")).toBe("application/problem+json");
-    expect(res.headers.get("www-authenticate")).toBe('Bearer error="invalid_token", error_description="token missing"');
+    expect(res.headers.get("www-authenticate")).toBe(
+      'Bearer error="invalid_token", error_description="token missing"',
+    );
     expect(res.headers.get("x-keygate-error")).toBe("unauthorized");
     const body = (await res.json()) as Record<string, unknown>;
     expect(body["type"]).toBe("urn:keygate:problem:unauthorized");
@@ -138,7 +152,9 @@ describe("ingress proxy", () => {
   });
 
   test("streams a chunked answer: the first chunk arrives before the app has finished", async () => {
-    const res = await fetch(`${kg.urls.ingress}/stream?chunks=5`, { headers: { authorization: `Bearer ${token}` } });
+    const res = await fetch(`${kg.urls.ingress}/stream?chunks=5`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
     const reader = res.body!.getReader();
     const first = await reader.read();
     expect(new TextDecoder().decode(first.value)).toBe("chunk-0\n");
@@ -167,7 +183,9 @@ describe("ingress proxy", () => {
     const health = await fetch(`${kg.urls.ingress}/_keygate/healthz`);
     expect(health.status).toBe(200);
     expect(await health.json()).toEqual({ status: "ok" });
-    const unknown = await fetch(`${kg.urls.ingress}/_keygate/admin`, { headers: { authorization: `Bearer ${token}` } });
+    const unknown = await fetch(`${kg.urls.ingress}/_keygate/admin`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
     expect(unknown.status).toBe(404);
     expect(unknown.headers.get("x-keygate-error")).toBe("not-found");
     expect(app.received.length).toBe(before);

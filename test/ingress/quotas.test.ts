@@ -19,7 +19,13 @@ afterAll(async () => {
 });
 
 function env(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
-  return { KEYGATE_JWT_SECRET: secret, APP_URL: app.url, REDIS_URL: redis.url, KEYGATE_MASTER_KEYS: masterKey, ...extra };
+  return {
+    KEYGATE_JWT_SECRET: secret,
+    APP_URL: app.url,
+    REDIS_URL: redis.url,
+    KEYGATE_MASTER_KEYS: masterKey,
+    ...extra,
+  };
 }
 
 const get = (base: string, token: string, path = "/api/x") =>
@@ -73,7 +79,9 @@ limits:
 
   test("tokens with different iat/jti for one user share one budget; another user has their own", async () => {
     const tokens = await Promise.all(
-      Array.from({ length: 6 }, (_, i) => mintToken({ sub: "minter", secret, jti: `j${i}`, iat: Math.floor(Date.now() / 1000) - i })),
+      Array.from({ length: 6 }, (_, i) =>
+        mintToken({ sub: "minter", secret, jti: `j${i}`, iat: Math.floor(Date.now() / 1000) - i }),
+      ),
     );
     const statuses: number[] = [];
     for (let round = 0; round < 11; round++) {
