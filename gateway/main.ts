@@ -77,7 +77,11 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     await whenReady(redis, REDIS_READY_TIMEOUT_MS).catch(() =>
       logger.warn("Redis is not reachable yet; limits follow on_store_failure until it is"),
     );
-  const { vault, warning } = await openVault({
+  const {
+    vault,
+    warning,
+    close: closeVault,
+  } = await openVault({
     env,
     dataDir: config.dataDir,
     redis,
@@ -119,6 +123,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       await Promise.all([ingress.drain(config.drainTimeoutMs), egress.drain(config.drainTimeoutMs)]);
       await admin.drain(0);
       await Promise.all([quotas.close(), runtime.close()]);
+      closeVault();
       redis?.disconnect();
       logger.info("drained");
     },

@@ -1,9 +1,13 @@
 import type { Metrics } from "../metrics.ts";
 import type { RedisConnection } from "../store/redis.ts";
+import { createRedisChangeFeed } from "./change-feed.ts";
 import { createFileStore } from "./file-store.ts";
 import { createRedisStore } from "./redis-store.ts";
 import { resolveKeyring } from "./resolve-keyring.ts";
 import { createVault, type Vault } from "./vault.ts";
+
+/** With change announcements the TTL only bounds a missed announcement; without (file store) it bounds CLI edits. */
+const SHARED_CACHE_TTL_MS = 60_000;
 
 export interface OpenVaultOptions {
   env: NodeJS.ProcessEnv;
@@ -24,13 +28,26 @@ export interface OpenVaultOptions {
  *
  * @example const { vault, warning } = await openVault({ env, dataDir, redis, production, metrics })
  */
-export async function openVault(options: OpenVaultOptions): Promise<{ vault: Vault; warning?: string }> {
+export async function openVault(
+  options: OpenVaultOptions,
+): Promise<{ vault: Vault; warning?: string; close: () => void }> {
   const { env, dataDir, redis, metrics } = options;
   const { keyring, warning } = await resolveKeyring(env, dataDir, {
     redisConfigured: redis !== undefined || Boolean(env.REDIS_URL || env.REDIS_CLUSTER_NODES),
     production: options.production ?? env.NODE_ENV === "production",
   });
-  const store = redis === undefined ? createFileStore(dataDir) : createRedisStore(redis);
-  const vault = createVault({ store, keyring, ...(metrics ? { metrics } : {}) });
-  return warning === undefined ? { vault } : { vault, warning };
+  if (redis === undefined) {
+    const vault = createVault({ store: createFileStore(dataDir), keyring, ...(metrics ? { metrics } : {}) });
+    return { vault, close: () => {}, ...(warning === undefined ? {} : { warning }) };
+  }
+  // Shared mode: other instances announce key changes, so the ciphertext cache may live longer.
+  const changes = createRedisChangeFeed(redis);
+  const vault = createVault({
+    store: createRedisStore(redis),
+    keyring,
+    changes,
+    cache: { ttlMs: SHARED_CACHE_TTL_MS },
+    ...(metrics ? { metrics } : {}),
+  });
+  return { vault, close: () => changes.close(), ...(warning === undefined ? {} : { warning }) };
 }

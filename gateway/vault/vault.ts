@@ -1,5 +1,6 @@
 import { StoreUnavailableError } from "../errors.ts";
 import type { Metrics } from "../metrics.ts";
+import type { ChangeFeed } from "./change-feed.ts";
 import { createCipher } from "./cipher.ts";
 import { VaultError } from "./errors.ts";
 import { keyHint } from "./hint.ts";
@@ -35,6 +36,8 @@ export interface VaultDeps {
   metrics?: Pick<Metrics, "vaultOps" | "storeErrors">;
   /** Ciphertext cache for `reveal`; default 5 s TTL, 10 000 entries. */
   cache?: RecordCacheOptions;
+  /** Cross-instance announcements of changed keys (Redis mode), so caches drop them at once. */
+  changes?: ChangeFeed;
   /** Clock for timestamps, for tests. */
   now?: () => Date;
 }
@@ -56,6 +59,15 @@ export function createVault(deps: VaultDeps): Vault {
   const cipher = createCipher(keyring);
   const cache = createRecordCache(deps.cache);
   const now = deps.now ?? (() => new Date());
+  const changes = deps.changes;
+  changes?.subscribe(
+    (user, provider) => cache.delete(user, provider),
+    () => cache.clear(),
+  );
+  const changed = (user: string, provider: string) => {
+    cache.delete(user, provider);
+    changes?.publish(user, provider);
+  };
 
   async function track<T>(op: string, run: () => Promise<T>, missing?: (value: T) => boolean): Promise<T> {
     try {
@@ -79,7 +91,7 @@ export function createVault(deps: VaultDeps): Vault {
         const record = { ciphertext, hint: keyHint(apiKey), created_at: stamp, updated_at: stamp };
         const stored = await store.put(user, provider, record);
         // After the write: a reveal racing this put cannot leave the old record cached.
-        cache.delete(user, provider);
+        changed(user, provider);
         return toKeyInfo(provider, stored);
       }),
     info: (user, provider) =>
@@ -104,7 +116,7 @@ export function createVault(deps: VaultDeps): Vault {
         async () => {
           checkIds(user, provider);
           const removed = await store.delete(user, provider);
-          cache.delete(user, provider);
+          changed(user, provider);
           return removed;
         },
         (removed) => !removed,
