@@ -39,8 +39,11 @@ export function createRedisChangeFeed(redis: RedisConnection): ChangeFeed {
           onGap();
         }
       });
-      subscriber.on("ready", onGap);
-      subscriber.subscribe(VAULT_CHANGES_CHANNEL).catch(() => {});
+      // The offline queue is off, so SUBSCRIBE is sent once connected — and again after every reconnect.
+      subscriber.on("ready", () => {
+        onGap();
+        subscriber.subscribe(VAULT_CHANGES_CHANNEL).catch(onGap);
+      });
     },
     close() {
       subscriber.disconnect();
