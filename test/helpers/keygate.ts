@@ -13,6 +13,21 @@ import { captureLogs } from "./log-sink.ts";
 
 const CLI = resolve(import.meta.dirname, "../../gateway/cli.ts");
 
+/** A compact JWT, or a bearer credential, anywhere in a log line is a leak. */
+const LEAKED_CREDENTIAL = /eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.|Bearer [A-Za-z0-9._~+/-]{8,}/;
+
+/**
+ * Every gateway a test starts is checked when it stops: its logs hold no JWT
+ * and no Authorization value — so the whole suite's logs are covered.
+ */
+export function assertNoCredentialsLogged(logs: string, where: string): void {
+  const leak = LEAKED_CREDENTIAL.exec(logs);
+  if (leak)
+    throw new Error(
+      `${where} logged a credential: …${logs.slice(Math.max(0, leak.index - 80), leak.index + 20)}…`,
+    );
+}
+
 export interface Urls {
   readonly ingress: string;
   readonly egress: string;
@@ -66,6 +81,7 @@ export async function startKeygate(policy: string, env: NodeJS.ProcessEnv = {}):
     async stop() {
       await gateway.shutdown();
       await rm(dir, { recursive: true, force: true });
+      assertNoCredentialsLogged(logs.text(), "in-process keygate");
     },
   };
 }
@@ -117,7 +133,9 @@ export async function spawnKeygate(
     exited,
     async stop(signal = "SIGTERM") {
       if (child.exitCode === null) child.kill(signal);
-      return exited;
+      const code = await exited;
+      assertNoCredentialsLogged(out + err, "keygate process");
+      return code;
     },
   };
 }
