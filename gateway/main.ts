@@ -87,6 +87,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     redis,
     production: config.production,
     metrics,
+    logger,
   });
   if (warning) logger.warn(warning);
   const quotas = createQuotaService({ redis, replicas: config.replicas, metrics, logger });

@@ -99,6 +99,11 @@ export function createMetrics() {
       labelNames: ["op", "result"] as const,
       registers: [registry],
     }),
+    vaultRecords: new Gauge({
+      name: "keygate_vault_records",
+      help: "Provider keys stored in the shared (Redis) vault; a drop to 0 means keys were removed or Redis lost data.",
+      registers: [registry],
+    }),
     draining: new Gauge({
       name: "keygate_draining",
       help: "1 after SIGTERM while in-flight requests finish.",

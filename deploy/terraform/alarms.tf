@@ -109,6 +109,29 @@ resource "aws_cloudwatch_metric_alarm" "store_degraded" {
   tags = var.tags
 }
 
+# The shared vault held keys and now holds none: users' keys were removed, or
+# Redis lost data (failover to an empty replica, restore, FLUSHALL).
+resource "aws_cloudwatch_metric_alarm" "vault_empty" {
+  alarm_name          = "${var.name}-vault-empty"
+  alarm_description   = "The Redis vault reports no stored provider keys. Runbook: docs/operations.md#alarm-vault-empty"
+  namespace           = local.namespace
+  metric_name         = "keygate_vault_records"
+  statistic           = "Maximum"
+  period              = 300
+  evaluation_periods  = 1
+  comparison_operator = "LessThanThreshold"
+  threshold           = 1
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = local.alarm_actions
+  ok_actions          = local.alarm_actions
+
+  dimensions = {
+    service = var.name
+  }
+
+  tags = var.tags
+}
+
 # A changed policies.yaml was rejected: the tasks still run the previous one.
 resource "aws_cloudwatch_metric_alarm" "policy_reload_failed" {
   alarm_name          = "${var.name}-policy-reload-failed"

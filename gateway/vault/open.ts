@@ -1,7 +1,9 @@
+import type { Logger } from "pino";
 import type { Metrics } from "../metrics.ts";
 import type { RedisConnection } from "../store/redis.ts";
 import { createRedisChangeFeed } from "./change-feed.ts";
 import { createFileStore } from "./file-store.ts";
+import { monitorVaultRecords } from "./records-monitor.ts";
 import { createRedisStore } from "./redis-store.ts";
 import { resolveKeyring } from "./resolve-keyring.ts";
 import { createVault, type Vault } from "./vault.ts";
@@ -17,7 +19,9 @@ export interface OpenVaultOptions {
   redis?: RedisConnection | undefined;
   /** `NODE_ENV=production`: a missing master key is a startup error. */
   production?: boolean;
-  metrics?: Pick<Metrics, "vaultOps" | "storeErrors">;
+  metrics: Pick<Metrics, "vaultOps" | "storeErrors" | "vaultRecords">;
+  /** Receives the empty-vault alarm line (shared mode). */
+  logger: Logger;
 }
 
 /**
@@ -37,17 +41,23 @@ export async function openVault(
     production: options.production ?? env.NODE_ENV === "production",
   });
   if (redis === undefined) {
-    const vault = createVault({ store: createFileStore(dataDir), keyring, ...(metrics ? { metrics } : {}) });
+    const vault = createVault({ store: createFileStore(dataDir), keyring, metrics });
     return { vault, close: () => {}, ...(warning === undefined ? {} : { warning }) };
   }
   // Shared mode: other instances announce key changes, so the ciphertext cache may live longer.
   const changes = createRedisChangeFeed(redis);
+  const store = createRedisStore(redis);
+  const monitor = store.stats && monitorVaultRecords({ stats: store.stats, metrics, logger: options.logger });
   const vault = createVault({
-    store: createRedisStore(redis),
+    store,
     keyring,
     changes,
     cache: { ttlMs: SHARED_CACHE_TTL_MS },
-    ...(metrics ? { metrics } : {}),
+    metrics,
   });
-  return { vault, close: () => changes.close(), ...(warning === undefined ? {} : { warning }) };
+  const close = () => {
+    changes.close();
+    monitor?.close();
+  };
+  return { vault, close, ...(warning === undefined ? {} : { warning }) };
 }

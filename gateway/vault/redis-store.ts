@@ -24,7 +24,7 @@ if old then
 end
 local value = cjson.encode({ciphertext = ARGV[2], hint = ARGV[3], created_at = created, updated_at = ARGV[5]})
 redis.call('HSET', KEYS[1], ARGV[1], value)
-return value`;
+return {value, old and 0 or 1}`;
 
 const COMPARE_AND_SWAP = `
 local old = redis.call('HGET', KEYS[1], ARGV[1])
@@ -47,6 +47,14 @@ export function createRedisStore(connection: RedisConnection, options: RedisStor
   if (!Number.isInteger(scanCount) || scanCount < 1) throw new Error("scanCount must be a positive integer");
   const keyOf = (user: string) => `${prefix}{${encodeURIComponent(user)}}`;
   const where = (user: string, provider: string) => `vault record of user "${user}", provider "${provider}"`;
+  // The record count and "has ever held records" marker, for detecting a vault emptied by data loss.
+  // A separate slot from the user hashes, so not atomic with the write: a crash in between skews the
+  // count by one, which `stats()` consumers tolerate (they look for zero).
+  const meta = `${prefix}meta`;
+  const countRecords = async (delta: number, since?: string) => {
+    await connection.hincrby(meta, "records", delta);
+    if (since !== undefined) await connection.hsetnx(meta, "since", since);
+  };
 
   async function call<T>(run: () => Promise<T>): Promise<T> {
     try {
@@ -79,10 +87,21 @@ export function createRedisStore(connection: RedisConnection, options: RedisStor
       call(async () => {
         const { ciphertext, hint, created_at, updated_at } = record;
         const args = [provider, ciphertext, hint, created_at, updated_at];
-        const json = (await connection.eval(PUT, 1, keyOf(user), ...args)) as string;
+        const [json, added] = (await connection.eval(PUT, 1, keyOf(user), ...args)) as [string, number];
+        if (added === 1) await countRecords(1, created_at);
         return parseRecord(json, where(user, provider));
       }),
-    delete: (user, provider) => call(async () => (await connection.hdel(keyOf(user), provider)) === 1),
+    delete: (user, provider) =>
+      call(async () => {
+        const removed = (await connection.hdel(keyOf(user), provider)) === 1;
+        if (removed) await countRecords(-1);
+        return removed;
+      }),
+    stats: () =>
+      call(async () => {
+        const [records, since] = await connection.hmget(meta, "records", "since");
+        return { records: Number(records ?? 0), heldRecords: since !== null };
+      }),
     list: (user) =>
       call(async () => {
         const fields = await connection.hgetall(keyOf(user));

@@ -46,6 +46,13 @@ export interface VaultStore {
     expectedCiphertext: string,
     record: VaultRecord,
   ): Promise<boolean>;
+  /** Shared stores: how many records exist, and whether this store has ever held one (data-loss detection). */
+  stats?(): Promise<VaultStats>;
+}
+
+export interface VaultStats {
+  readonly records: number;
+  readonly heldRecords: boolean;
 }
 
 /** Validates a record read back from storage (JSON). Throws `VaultError("malformed")`. */

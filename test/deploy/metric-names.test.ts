@@ -32,6 +32,7 @@ describe("metric names used by deploy/", () => {
       "keygate_policy_reloads_total",
       "keygate_requests_total",
       "keygate_store_degraded",
+      "keygate_vault_records",
     ]);
   });
 
@@ -96,6 +97,6 @@ describe("seriesNamesFromExposition", () => {
     expect(exported.has("keygate_requests_total")).toBe(true);
     expect(exported.has("keygate_request_duration_seconds_bucket")).toBe(true);
     expect(exported.has("keygate_request_duration_seconds")).toBe(false);
-    expect(exported.has("keygate_vault_records")).toBe(false);
+    expect(exported.has("keygate_vault_keys_total")).toBe(false);
   });
 });

@@ -56,7 +56,11 @@ describe("redis vault store specifics", () => {
     const store = createRedisStore(redis);
     const r = record("layout");
     await store.put("team:a{1}", "openai", r);
-    expect(await server.cli("keys", "*")).toBe("kg:v:{team%3Aa%7B1%7D}");
+    expect((await server.cli("keys", "*")).split("\n").sort()).toEqual([
+      "kg:v:meta",
+      "kg:v:{team%3Aa%7B1%7D}",
+    ]);
+    expect(await server.cli("hget", "kg:v:meta", "records")).toBe("1");
     expect(JSON.parse(await server.cli("hget", "kg:v:{team%3Aa%7B1%7D}", "openai"))).toEqual(r);
   });
 
