@@ -88,6 +88,8 @@ export function createEgressApp(deps: EgressDeps): Hono<GatewayEnv> {
       method,
       call,
       decision,
+      // Tiers can only change a concurrency cap the limit already has.
+      holdsLease: limits.some((limit) => limit.concurrent !== undefined),
       identity,
       quotas,
       vault,

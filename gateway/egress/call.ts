@@ -26,6 +26,8 @@ export interface ProviderCall {
   readonly method: string;
   readonly call: PreparedCall;
   readonly decision: Extract<Decision, { allowed: true }> | undefined;
+  /** Some matching limit has `concurrent`: the call holds a lease until it ends. */
+  readonly holdsLease: boolean;
   readonly identity: Identity;
   readonly quotas: QuotaService;
   readonly vault: Vault;
@@ -67,8 +69,10 @@ function answerHeaders(
 export async function callProvider(p: ProviderCall): Promise<void> {
   const { c, provider, decision, quotas } = p;
   const { incoming, outgoing } = c.env;
-  const renew = decision ? setInterval(() => void quotas.renew(decision.ticket), LEASE_RENEW_MS) : undefined;
+  const leased = decision !== undefined && p.holdsLease;
+  const renew = leased ? setInterval(() => void quotas.renew(decision.ticket), LEASE_RENEW_MS) : undefined;
   renew?.unref();
+  if (leased) p.metrics.concurrencyInUse.inc({ provider: provider.name });
   let tap: ReturnType<typeof answerTap> | undefined;
   let status = 0;
   try {
@@ -109,6 +113,7 @@ export async function callProvider(p: ProviderCall): Promise<void> {
     );
   } finally {
     clearInterval(renew);
+    if (leased) p.metrics.concurrencyInUse.dec({ provider: provider.name });
     if (decision) {
       const usage = tap?.usage();
       c.var.log["status_upstream"] = status;
