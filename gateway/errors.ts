@@ -31,6 +31,8 @@ export interface RateLimitInfo {
   readonly retryAfterS: number;
   /** False when waiting cannot help soon (> 60 s, or the request can never fit). */
   readonly shouldRetry: boolean;
+  /** Which budget ran out: `tokens` when any broken counter was a token quota (OpenAI's `error.type`). */
+  readonly exhausted: "requests" | "tokens";
 }
 
 export interface GatewayErrorOptions {

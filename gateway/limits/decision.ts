@@ -29,6 +29,8 @@ export type Decision =
       readonly retryAfterS: number;
       /** False when `Retry-After` > 60 s or the request can never fit a limit. */
       readonly shouldRetry: boolean;
+      /** `tokens` when a broken counter was a token quota. */
+      readonly exhausted: "requests" | "tokens";
     };
 
 export type Denial = Extract<Decision, { allowed: false }>;
@@ -102,10 +104,12 @@ export function denial(counters: readonly Counter[], states: readonly CounterSta
   const shown: number[] = [];
   let retryAfterS = 1;
   let neverFits = false;
+  let exhausted: "requests" | "tokens" = "requests";
   counters.forEach((c, i) => {
     const s = states[i]!;
     if (!c.enforce || s.fits) return;
     if (!violated.includes(c.limit)) violated.push(c.limit);
+    if (c.kind === "t") exhausted = "tokens";
     if (c.kind !== "c") shown.push(i);
     retryAfterS = Math.max(retryAfterS, seconds(s.resetMs));
     if (c.cost > c.quota) neverFits = true;
@@ -117,7 +121,7 @@ export function denial(counters: readonly Counter[], states: readonly CounterSta
   }
   const headers = { ...headersFor(counters, states, shown), "Retry-After": String(retryAfterS) };
   const shouldRetry = !neverFits && retryAfterS <= LONGEST_USEFUL_RETRY_S;
-  return { allowed: false, headers, violated, retryAfterS, shouldRetry };
+  return { allowed: false, headers, violated, retryAfterS, shouldRetry, exhausted };
 }
 
 /**
@@ -140,6 +144,7 @@ export function rateLimitError(denied: Denial): GatewayError {
       violated: denied.violated,
       retryAfterS: denied.retryAfterS,
       shouldRetry: denied.shouldRetry,
+      exhausted: denied.exhausted,
     },
   });
 }

@@ -132,7 +132,7 @@ export function providerErrorResponse(err: GatewayError, api: ProviderApi): Prov
 
 /** OpenAI names the exhausted budget: `tokens` when any broken limit is a token limit. */
 function rateLimitType(err: GatewayError): "requests" | "tokens" {
-  return err.rateLimit?.violated.some((name) => name.endsWith(":tokens")) ? "tokens" : "requests";
+  return err.rateLimit?.exhausted ?? "requests";
 }
 
 function messageOf(err: GatewayError): string {

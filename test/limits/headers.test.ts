@@ -49,6 +49,7 @@ describe("RateLimit headers and the 429", () => {
     const d = await h.quotas.check([a, b, ok], subject);
     expect(d).toEqual({
       allowed: false,
+      exhausted: "requests",
       violated: ["a", "b"],
       retryAfterS: 60,
       shouldRetry: true,
@@ -61,7 +62,12 @@ describe("RateLimit headers and the 429", () => {
     const e = rateLimitError(d.allowed ? (undefined as never) : d);
     expect(e).toBeInstanceOf(GatewayError);
     expect(e).toMatchObject({ status: 429, slug: "rate-limited", title: "Too Many Requests" });
-    expect(e.rateLimit).toEqual({ violated: ["a", "b"], retryAfterS: 60, shouldRetry: true });
+    expect(e.rateLimit).toEqual({
+      violated: ["a", "b"],
+      retryAfterS: 60,
+      shouldRetry: true,
+      exhausted: "requests",
+    });
     expect(e.headers).toEqual(d.headers);
     expect(e.detail).toBe("Quota exceeded (a, b). Retry after 60 s.");
   });
@@ -98,6 +104,7 @@ describe("RateLimit headers and the 429", () => {
     const d = await h.quotas.check([c], subject);
     expect(d).toEqual({
       allowed: false,
+      exhausted: "requests",
       violated: ["streams"],
       retryAfterS: 1,
       shouldRetry: true,

@@ -28,9 +28,9 @@ beforeAll(async () => {
 });
 afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
-const rateLimited = (violated: string[]) =>
+const rateLimited = (violated: string[], exhausted: "requests" | "tokens" = "requests") =>
   new GatewayError(429, "rate-limited", "Too many requests", "Quota user-llm exhausted; retry in 12 s.", {
-    rateLimit: { violated, retryAfterS: 12, shouldRetry: true },
+    rateLimit: { violated, retryAfterS: 12, shouldRetry: true, exhausted },
     headers: { "retry-after": "12", ratelimit: '"user-llm";r=0;t=12' },
   });
 const err = (status: number, slug: ErrorSlug, detail = `keygate says ${slug}`) =>
@@ -69,7 +69,7 @@ describe("OpenAI SDK", () => {
     ],
     [err(401, "unauthorized"), OpenAI.AuthenticationError, "invalid_request_error", "invalid_api_key"],
     [rateLimited(["user-llm"]), OpenAI.RateLimitError, "requests", "rate_limit_exceeded"],
-    [rateLimited(["user-rpm", "user-llm:tokens"]), OpenAI.RateLimitError, "tokens", "rate_limit_exceeded"],
+    [rateLimited(["user-rpm", "user-llm"], "tokens"), OpenAI.RateLimitError, "tokens", "rate_limit_exceeded"],
     [err(503, "store-unavailable"), OpenAI.InternalServerError, "api_error", "service_unavailable"],
     [err(404, "unknown-provider"), OpenAI.NotFoundError, "invalid_request_error", "not_found"],
     [err(504, "upstream-timeout"), OpenAI.InternalServerError, "api_error", "upstream_timeout"],
