@@ -56,6 +56,11 @@ export function createRedisConnection(env: NodeJS.ProcessEnv): RedisConnection |
       retryDelayOnClusterDown: 50,
       retryDelayOnFailover: 50,
       maxRedirections: 4,
+      // With TLS, connect to the node's announced hostname itself: resolving it to an IP first
+      // makes the certificate check fail (ElastiCache certificates name hosts, not addresses).
+      ...(tls
+        ? { dnsLookup: (address: string, done: (err: null, address: string) => void) => done(null, address) }
+        : {}),
       redisOptions: {
         ...shared,
         ...(tls ? { tls: {} } : {}),

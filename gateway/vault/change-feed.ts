@@ -24,6 +24,8 @@ export interface ChangeFeed {
 export function createRedisChangeFeed(redis: RedisConnection): ChangeFeed {
   // A subscribed connection can issue no other commands: it needs its own.
   const subscriber: RedisConnection = redis instanceof Cluster ? redis.duplicate() : redis.duplicate();
+  // Outages surface through the main connection's metrics and logs; an unhandled `error` event would print raw to stderr.
+  subscriber.on("error", () => {});
   return {
     publish(user, provider) {
       // The key is already stored; a failed announcement only delays other instances by the cache TTL.
