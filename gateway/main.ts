@@ -4,18 +4,21 @@ import { createAdminApp } from "./admin/app.ts";
 import { withDevJwtSecret } from "./config/dev-secret.ts";
 import { loadConfig } from "./config/env.ts";
 import { createEgressApp } from "./egress/app.ts";
+import { createInflight } from "./http/inflight.ts";
 import { createIngressApp } from "./ingress/app.ts";
 import { createKeygateRoutes } from "./keys/routes.ts";
 import { createQuotaService } from "./limits/quota-service.ts";
 import { createLogger, logListening } from "./log/logger.ts";
 import { createMetrics } from "./metrics.ts";
-import { createPolicyReloader } from "./reload.ts";
+import { createPolicyReloader, locateRuntimeError } from "./reload.ts";
 import { createRuntimeHolder } from "./runtime.ts";
 import { listen } from "./server.ts";
 import { createRedisConnection, whenReady } from "./store/redis.ts";
 import { openVault } from "./vault/open.ts";
 
 const REDIS_READY_TIMEOUT_MS = 5_000;
+/** After the drain deadline cut the last streams, their handlers get this long to settle and release. */
+const HANDLER_SETTLE_MS = 2_000;
 
 /** A startup problem: the process prints `message` and exits non-zero. */
 export class StartupError extends Error {
@@ -38,14 +41,17 @@ export interface Gateway {
   shutdown(): Promise<void>;
 }
 
-async function loadStartupPolicy(file: string, env: NodeJS.ProcessEnv): Promise<CompiledPolicy> {
+async function loadStartupPolicy(
+  file: string,
+  env: NodeJS.ProcessEnv,
+): Promise<{ policy: CompiledPolicy; warnings: string[] }> {
   const result = await loadPolicyFile(file, env);
   if (!result.ok) {
     throw new StartupError(
       `policy file ${file} is invalid; fix these and start again:\n${result.errors.join("\n")}`,
     );
   }
-  return result.policy;
+  return result;
 }
 
 /** The composition root: reads the environment once and wires every module. */
@@ -56,7 +62,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     ...(options.logDestination ? { destination: options.logDestination } : {}),
   });
   const metrics = createMetrics();
-  const policy = await loadStartupPolicy(config.policiesFile, options.env);
+  const { policy, warnings } = await loadStartupPolicy(config.policiesFile, options.env);
   const embedded = !options.env["REDIS_URL"] && !options.env["REDIS_CLUSTER_NODES"];
   const dev = await withDevJwtSecret(options.env, policy.auth, {
     dataDir: config.dataDir,
@@ -69,7 +75,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   try {
     runtime = createRuntimeHolder(policy, env, metrics);
   } catch (err) {
-    throw new StartupError((err as Error).message);
+    throw new StartupError(locateRuntimeError((err as Error).message, config.policiesFile, warnings));
   }
   const redis = createRedisConnection(env);
   // Serve from the start with shared counting; an unreachable Redis is not fatal (on_store_failure applies).
@@ -92,16 +98,18 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   if (warning) logger.warn(warning);
   const quotas = createQuotaService({ redis, replicas: config.replicas, metrics, logger });
 
+  const inflight = createInflight();
   let draining = false;
   const isDraining = () => draining;
   const keygateRoutes = createKeygateRoutes({ runtime, quotas, vault, logger, metrics });
   const ingress = await listen(
     config.ingress,
-    createIngressApp({ runtime, quotas, logger, metrics, draining: isDraining, keygateRoutes }).fetch,
+    createIngressApp({ runtime, quotas, logger, metrics, inflight, draining: isDraining, keygateRoutes })
+      .fetch,
   );
   const egress = await listen(
     config.egress,
-    createEgressApp({ runtime, quotas, vault, logger, metrics }).fetch,
+    createEgressApp({ runtime, quotas, vault, logger, metrics, inflight }).fetch,
   );
   const admin = await listen(
     config.admin,
@@ -122,6 +130,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       logger.info({ timeoutMs: config.drainTimeoutMs }, "draining: finishing in-flight requests");
       reloader.close();
       await Promise.all([ingress.drain(config.drainTimeoutMs), egress.drain(config.drainTimeoutMs)]);
+      // Connections are closed; let handlers finish settling tokens and releasing leases before Redis goes.
+      await inflight.idle(HANDLER_SETTLE_MS);
       await admin.drain(0);
       await Promise.all([quotas.close(), runtime.close()]);
       closeVault();

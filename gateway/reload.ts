@@ -6,6 +6,20 @@ import { watchPolicyFile } from "../policies/watch.ts";
 import type { Metrics } from "./metrics.ts";
 import type { RuntimeHolder } from "./runtime.ts";
 
+/**
+ * A policy can be valid yet unusable here (e.g. `auth.secret_env` names an
+ * unset variable): the runtime's message starts with the field path, and the
+ * loader's warning for that field knows its line — use it, so every policy
+ * error reads `FILE:LINE:COL: field: problem`.
+ */
+export function locateRuntimeError(message: string, file: string, warnings: readonly string[]): string {
+  const field = message.slice(0, message.indexOf(":"));
+  const position = warnings
+    .map((warning) => /^(.*:\d+:\d+): ([^:]+):/.exec(warning))
+    .find((match) => match !== null && match[2] === field)?.[1];
+  return `${position ?? file}: ${message}`;
+}
+
 export interface PolicyReloader {
   /** Loads the file again; a valid one replaces the running policy, an invalid one is logged and ignored. */
   reload(): Promise<boolean>;
@@ -42,7 +56,7 @@ export function createPolicyReloader(deps: {
       try {
         runtime.swap(result.policy);
       } catch (err) {
-        problems = [`${file}: ${(err as Error).message}`];
+        problems = [locateRuntimeError((err as Error).message, file, result.warnings)];
       }
     }
     if (problems.length > 0 || !result.ok) {

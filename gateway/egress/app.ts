@@ -7,6 +7,7 @@ import { unauthorized } from "../auth/verifier.ts";
 import { GatewayError } from "../errors.ts";
 import { accessLog } from "../http/access-log.ts";
 import type { GatewayEnv } from "../http/context.ts";
+import type { Inflight } from "../http/inflight.ts";
 import { readBody } from "../http/read-body.ts";
 import { errorBoundary } from "../http/render-error.ts";
 import { enforceLimits } from "../ingress/enforce-limits.ts";
@@ -25,6 +26,8 @@ export interface EgressDeps {
   readonly vault: Vault;
   readonly logger: Logger;
   readonly metrics: Metrics;
+  /** Shutdown waits for these handlers (see gateway/http/inflight.ts). */
+  readonly inflight: Inflight;
 }
 
 /** The JWT may arrive as `?key=` (Gemini SDK style); parse the query only when it can hold one. */
@@ -41,6 +44,7 @@ function queryOf(target: string): URLSearchParams | undefined {
 export function createEgressApp(deps: EgressDeps): Hono<GatewayEnv> {
   const { runtime, quotas, vault, metrics } = deps;
   const app = new Hono<GatewayEnv>();
+  app.use(deps.inflight.stage);
   app.use(accessLog("egress", deps.logger, deps.metrics));
 
   app.all("*", async (c) => {

@@ -4,6 +4,7 @@ import { GatewayError } from "../errors.ts";
 import { accessLog } from "../http/access-log.ts";
 import { clientIpStage } from "../http/client-ip-stage.ts";
 import type { GatewayEnv } from "../http/context.ts";
+import type { Inflight } from "../http/inflight.ts";
 import { matchPath } from "../http/path.ts";
 import { problemResponse } from "../http/problem.ts";
 import { errorBoundary } from "../http/render-error.ts";
@@ -19,6 +20,8 @@ export interface IngressDeps {
   readonly quotas: QuotaService;
   readonly logger: Logger;
   readonly metrics: Metrics;
+  /** Shutdown waits for these handlers (see gateway/http/inflight.ts). */
+  readonly inflight: Inflight;
   readonly draining: () => boolean;
   /** `/_keygate/keys…` and `/_keygate/usage` (mounted under `/_keygate`). */
   readonly keygateRoutes?: Hono<GatewayEnv>;
@@ -33,6 +36,7 @@ const NOT_FOUND = new GatewayError(404, "not-found", "Not Found", "No such keyga
 export function createIngressApp(deps: IngressDeps): Hono<GatewayEnv> {
   const { runtime, quotas } = deps;
   const app = new Hono<GatewayEnv>();
+  app.use(deps.inflight.stage);
   app.use(accessLog("ingress", deps.logger, deps.metrics));
   app.use(clientIpStage(runtime));
 
