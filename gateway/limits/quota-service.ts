@@ -18,7 +18,7 @@ import { createFailover } from "./failover.ts";
 import { createMemoryStore } from "./memory-store.ts";
 import { DEFAULT_LEASE_TTL_MS, planCounters, type Subject } from "./plan.ts";
 import { createRedisStore } from "./redis-store.ts";
-import { createStoreHealth } from "./store-health.ts";
+import { createNodeHealth, createStoreHealth } from "./store-health.ts";
 import { type ActualTokens, createTickets } from "./tickets.ts";
 import type { QuotaStore } from "./types.ts";
 
@@ -48,7 +48,7 @@ export interface QuotaService {
   release(ticket: Ticket): Promise<void>;
   /** Current state of the caller's (non-shadow) counters, for GET /_keygate/usage. Does not consume. */
   peek(limits: readonly CompiledLimit[], subject: Subject): Promise<readonly UsageEntry[]>;
-  /** For /readyz: "degraded" while the shared store is unreachable. */
+  /** For /readyz: "degraded" while the shared store is unreachable (on a cluster: while any master is). */
   ping(): Promise<"ok" | "degraded">;
   /** Drops local state. The Redis connection belongs to the caller and stays open. */
   close(): Promise<void>;
@@ -73,11 +73,13 @@ export function createQuotaService(deps: {
   if (!Number.isInteger(replicas) || replicas < 1) {
     throw new Error(`KEYGATE_REPLICAS must be a whole number ≥ 1, got ${replicas}`);
   }
-  const shared: QuotaStore = redis ? createRedisStore(redis) : createMemoryStore();
-  // The `local` insurance: each instance's share while Redis is down.
+  // A cluster is healthy or not per master (a partial outage), a single Redis as a whole.
+  const nodes = redis?.isCluster ? createNodeHealth({ metrics, logger }) : undefined;
+  const shared: QuotaStore = redis ? createRedisStore(redis, nodes) : createMemoryStore();
+  // The `local` insurance: each instance's share while Redis (or a master) is down.
   const insurance = redis ? createMemoryStore() : undefined;
-  const health = createStoreHealth({ probe: () => shared.ping(), metrics, logger });
-  const tickets = createTickets({ health, logger, shared, leaseTtlMs });
+  const health = nodes ? undefined : createStoreHealth({ probe: () => shared.ping(), metrics, logger });
+  const tickets = createTickets({ health, logger, shared, insurance, leaseTtlMs });
   const failover = createFailover({ shared, insurance, health, replicas });
   const idPrefix = randomBytes(6).toString("base64url");
   let seq = 0;
@@ -89,7 +91,7 @@ export function createQuotaService(deps: {
       }
       const planned = planCounters(limits, subject, reserveTokens, leaseTtlMs);
       const leaseId = `${idPrefix}.${++seq}`;
-      const { store, counters, result } = await failover.take(planned, leaseId);
+      const { counters, local, result } = await failover.take(planned, leaseId);
       const { states } = result;
       if (!result.allowed) {
         const denied = denial(counters, states);
@@ -109,7 +111,7 @@ export function createQuotaService(deps: {
         allowed: true,
         headers: passingHeaders(counters, states),
         remaining: lowestRemaining(counters, states),
-        ticket: tickets.issue(leaseId, store, counters, states),
+        ticket: tickets.issue(leaseId, counters, states, local),
         shadowViolations,
       };
     },
@@ -134,10 +136,11 @@ export function createQuotaService(deps: {
       if (!redis) return "ok";
       try {
         await shared.ping();
-        health.succeeded();
+        health?.succeeded();
         return "ok";
       } catch (err) {
-        health.failed("ping", err);
+        // On a cluster the store has recorded which masters failed.
+        health?.failed("ping", err);
         return "degraded";
       }
     },

@@ -4,12 +4,15 @@
  * global), one script runs per group in parallel, and if any group rejects,
  * the groups that passed get their units back (window-id checked), so the
  * request consumes nothing: all-or-nothing in effect, though a concurrent
- * request may briefly see the taken units.
+ * request may briefly see the taken units. Given a `NodeHealth`, a group
+ * whose master recently failed fails at once instead of paying the
+ * redirection retries again (see store-health.ts).
  */
 import { Cluster, type Redis } from "ioredis";
 import { StoreUnavailableError } from "../errors.ts";
 import type { RedisConnection } from "../store/redis.ts";
 import { ADJUST, LEASE, PEEK, TAKE } from "./lua.ts";
+import type { NodeHealth } from "./store-health.ts";
 import type { Adjustment, Counter, CounterState, LeaseKey, QuotaStore, TakeResult } from "./types.ts";
 
 type Script = (numKeys: number, ...args: (string | number)[]) => Promise<unknown>;
@@ -20,8 +23,17 @@ interface Scripts {
   kgPeek: Script;
 }
 
+/** Counters one store call took, as `take` returned them. */
+export interface Taken {
+  readonly counters: readonly Counter[];
+  readonly result: TakeResult;
+}
+
 /** Groups items by hash tag on a cluster; a single Redis takes everything in one call. */
-function groups<T extends { readonly tag: string }>(items: readonly T[], cluster: boolean): (readonly T[])[] {
+export function groups<T extends { readonly tag: string }>(
+  items: readonly T[],
+  cluster: boolean,
+): (readonly T[])[] {
   if (!cluster) return items.length === 0 ? [] : [items];
   const byTag = new Map<string, T[]>();
   for (const item of items) {
@@ -30,6 +42,47 @@ function groups<T extends { readonly tag: string }>(items: readonly T[], cluster
     else byTag.set(item.tag, [item]);
   }
   return [...byTag.values()];
+}
+
+/** Gives back, on `store`, what allowed takes charged: units of their windows and their leases. */
+export async function giveBack(store: QuotaStore, taken: readonly Taken[], leaseId: string): Promise<void> {
+  const adjustments: Adjustment[] = [];
+  const leases: LeaseKey[] = [];
+  for (const { counters, result } of taken) {
+    if (!result.allowed) continue;
+    counters.forEach((c, i) => {
+      const s = result.states[i]!;
+      if (!s.fits) return;
+      if (c.kind === "c") leases.push(c);
+      else adjustments.push({ key: c.key, tag: c.tag, start: s.start, delta: -c.cost });
+    });
+  }
+  const work: Promise<void>[] = [];
+  if (adjustments.length > 0) work.push(store.adjust(adjustments));
+  if (leases.length > 0) work.push(store.release(leases, leaseId));
+  await Promise.all(work);
+}
+
+/** States as after a give-back: a rejected request holds nothing. */
+export function givenBack(taken: Taken): readonly CounterState[] {
+  const { counters, result } = taken;
+  if (!result.allowed) return result.states;
+  return result.states.map((s, i) => (s.fits ? { ...s, used: s.used - counters[i]!.cost } : s));
+}
+
+/**
+ * The cluster slot of a `{…}` hash tag: CRC16-XMODEM of what is between the
+ * braces, mod 16384 (the Redis Cluster spec). Tags are ASCII (ids are
+ * URI-encoded), so char codes are the bytes. Hand-written: ioredis computes
+ * slots internally but does not export it, and it runs on a tag of ~10 bytes.
+ */
+export function slotOf(tag: string): number {
+  let crc = 0;
+  for (let i = 1; i < tag.length - 1; i++) {
+    crc ^= tag.charCodeAt(i) << 8;
+    for (let b = 0; b < 8; b++) crc = crc & 0x8000 ? ((crc << 1) ^ 0x1021) & 0xffff : (crc << 1) & 0xffff;
+  }
+  return crc & 16383;
 }
 
 function states(reply: unknown, offset: number, count: number): CounterState[] {
@@ -47,8 +100,8 @@ function states(reply: unknown, offset: number, count: number): CounterState[] {
   return out;
 }
 
-/** @example const store = createRedisStore(createRedisConnection(process.env)!); */
-export function createRedisStore(redis: RedisConnection): QuotaStore {
+/** @example const store = createRedisStore(createRedisConnection(process.env)!, createNodeHealth({ metrics, logger })); */
+export function createRedisStore(redis: RedisConnection, nodes?: NodeHealth): QuotaStore {
   const client = redis as RedisConnection & Scripts;
   if (typeof client.kgTake !== "function") {
     redis.defineCommand("kgTake", { lua: TAKE });
@@ -56,12 +109,35 @@ export function createRedisStore(redis: RedisConnection): QuotaStore {
     redis.defineCommand("kgLease", { lua: LEASE });
     redis.defineCommand("kgPeek", { lua: PEEK });
   }
-  const cluster = redis.isCluster;
+  const cluster = redis instanceof Cluster ? redis : undefined;
+  const health = cluster ? nodes : undefined;
 
-  async function call<T>(work: Promise<T>): Promise<T> {
+  /** The master serving `tag`'s slot as ioredis last saw it (`host:port`), "?" before the slot map loads. */
+  const nodeOf = (tag: string): string => cluster?.slots[slotOf(tag)]?.[0] ?? "?";
+
+  function probe(node: string, tag: string): void {
+    cluster!.exists(tag).then(
+      () => health!.succeeded(node),
+      (err: unknown) => health!.failed(node, "probe", err),
+    );
+  }
+
+  /** One script call for one group (one tag on a cluster), through the master's health when tracked. */
+  async function call<T>(op: string, tag: string, work: () => Promise<T>): Promise<T> {
+    const node = health ? nodeOf(tag) : "";
+    if (health) {
+      const state = health.state(node);
+      if (state !== "up") {
+        if (state === "probe") probe(node, tag);
+        throw new StoreUnavailableError("quota store", { cause: new Error(`master ${node} is down`) });
+      }
+    }
     try {
-      return await work;
+      const result = await work();
+      health?.succeeded(node);
+      return result;
     } catch (err) {
+      health?.failed(node, op, err);
       throw new StoreUnavailableError("quota store", { cause: err });
     }
   }
@@ -70,76 +146,49 @@ export function createRedisStore(redis: RedisConnection): QuotaStore {
     const args: (string | number)[] = counters.map((c) => c.key);
     args.push(leaseId);
     for (const c of counters) args.push(c.kind, c.quota, c.windowMs, c.cost, c.enforce ? 1 : 0);
-    const reply = await call(client.kgTake(counters.length, ...args));
+    const reply = await call("check", counters[0]!.tag, () => client.kgTake(counters.length, ...args));
     return { allowed: (reply as number[])[0] === 1, states: states(reply, 1, counters.length) };
   }
 
-  async function adjust(adjustments: readonly Adjustment[]): Promise<void> {
-    await Promise.all(
-      groups(adjustments, cluster).map((g) =>
-        call(client.kgAdjust(g.length, ...g.map((a) => a.key), ...g.flatMap((a) => [a.start, a.delta]))),
-      ),
-    );
-  }
-
-  async function lease(op: "renew" | "release", leases: readonly LeaseKey[], leaseId: string, ttlMs: number) {
-    await Promise.all(
-      groups(leases, cluster).map((g) =>
-        call(client.kgLease(g.length, ...g.map((l) => l.key), op, leaseId, ttlMs)),
-      ),
-    );
-  }
-
-  /** Gives back what passing groups took when another group rejected or failed. */
-  async function compensate(taken: { counters: readonly Counter[]; result: TakeResult }[], leaseId: string) {
-    const adjustments: Adjustment[] = [];
-    const leases: LeaseKey[] = [];
-    for (const { counters, result } of taken) {
-      counters.forEach((c, i) => {
-        const s = result.states[i]!;
-        if (!s.fits) return;
-        if (c.kind === "c") leases.push(c);
-        else adjustments.push({ key: c.key, tag: c.tag, start: s.start, delta: -c.cost });
-      });
-    }
-    await Promise.all([adjust(adjustments), lease("release", leases, leaseId, 0)]);
-  }
-
-  return {
+  const store: QuotaStore = {
     async take(counters, leaseId) {
-      const parts = groups(counters, cluster);
+      const parts = groups(counters, cluster !== undefined);
       if (parts.length <= 1) return parts[0] ? takeGroup(parts[0], leaseId) : { allowed: true, states: [] };
       const settled = await Promise.allSettled(parts.map((g) => takeGroup(g, leaseId)));
-      const passed: { counters: readonly Counter[]; result: TakeResult }[] = [];
+      const taken: Taken[] = [];
       let failure: unknown;
-      let allowed = true;
       settled.forEach((s, i) => {
         if (s.status === "rejected") failure ??= s.reason;
-        else if (s.value.allowed) passed.push({ counters: parts[i]!, result: s.value });
-        else allowed = false;
+        else taken.push({ counters: parts[i]!, result: s.value });
       });
-      if (failure !== undefined || !allowed) await compensate(passed, leaseId).catch(() => {});
+      const allowed = failure === undefined && taken.every((t) => t.result.allowed);
+      if (!allowed) await giveBack(store, taken, leaseId).catch(() => {});
       if (failure !== undefined) throw failure;
       const stateOf = new Map<Counter, CounterState>();
-      settled.forEach((s, i) => {
-        if (s.status !== "fulfilled") return;
-        parts[i]!.forEach((c, j) => {
-          const st = s.value.states[j]!;
-          // Reported as after the give-back: a rejected request holds nothing.
-          const given = !allowed && s.value.allowed && st.fits;
-          stateOf.set(c, given ? { ...st, used: st.used - c.cost } : st);
+      for (const t of taken) {
+        const st = allowed ? t.result.states : givenBack(t);
+        t.counters.forEach((c, j) => {
+          stateOf.set(c, st[j]!);
         });
-      });
+      }
       return { allowed, states: counters.map((c) => stateOf.get(c)!) };
     },
-    adjust,
+    async adjust(adjustments) {
+      await Promise.all(
+        groups(adjustments, cluster !== undefined).map((g) =>
+          call("settle", g[0]!.tag, () =>
+            client.kgAdjust(g.length, ...g.map((a) => a.key), ...g.flatMap((a) => [a.start, a.delta])),
+          ),
+        ),
+      );
+    },
     renew: (leases, leaseId, ttlMs) => lease("renew", leases, leaseId, ttlMs),
     release: (leases, leaseId) => lease("release", leases, leaseId, 0),
     async peek(counters) {
-      const parts = groups(counters, cluster);
+      const parts = groups(counters, cluster !== undefined);
       const replies = await Promise.all(
         parts.map((g) =>
-          call(
+          call("peek", g[0]!.tag, () =>
             client.kgPeek(
               g.length,
               ...g.map((c) => c.key),
@@ -158,11 +207,31 @@ export function createRedisStore(redis: RedisConnection): QuotaStore {
       return counters.map((c) => stateOf.get(c)!);
     },
     async ping() {
-      // A cluster is usable only if every master answers: one dead master fails its slots' requests.
-      const targets: Redis[] = redis instanceof Cluster ? redis.nodes("master") : [redis];
+      // A cluster is fully usable only if every master answers: one dead master fails its slots' requests.
+      const targets: Redis[] = cluster ? cluster.nodes("master") : [redis as Redis];
       if (targets.length === 0) throw new StoreUnavailableError("quota store");
-      await call(Promise.all(targets.map((node) => node.ping())));
+      const results = await Promise.allSettled(targets.map((node) => node.ping()));
+      let failure: unknown;
+      results.forEach((r, i) => {
+        const key = `${targets[i]!.options.host}:${targets[i]!.options.port}`;
+        if (r.status === "fulfilled") health?.succeeded(key);
+        else {
+          health?.failed(key, "ping", r.reason);
+          failure ??= r.reason;
+        }
+      });
+      if (failure !== undefined) throw new StoreUnavailableError("quota store", { cause: failure });
     },
     async close() {},
   };
+
+  async function lease(op: "renew" | "release", leases: readonly LeaseKey[], leaseId: string, ttlMs: number) {
+    await Promise.all(
+      groups(leases, cluster !== undefined).map((g) =>
+        call(op, g[0]!.tag, () => client.kgLease(g.length, ...g.map((l) => l.key), op, leaseId, ttlMs)),
+      ),
+    );
+  }
+
+  return store;
 }

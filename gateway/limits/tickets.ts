@@ -2,8 +2,8 @@
  * Tickets: what a passing request holds after `check` — the token
  * reservations (with the window each was made in) and the concurrency leases —
  * and the settle/renew/release operations on them. A ticket remembers which
- * store it came from, so a reservation made locally during an outage settles
- * locally too.
+ * store holds each counter, so a reservation made locally during an outage
+ * settles locally too — on a cluster one request may hold counters in both.
  */
 import type { Logger } from "pino";
 import type { TokenKind } from "../../policies/types.ts";
@@ -24,47 +24,58 @@ export type ActualTokens = number | ((count: readonly TokenKind[]) => number);
 
 const DEFAULT_COUNT: readonly TokenKind[] = ["input", "output"];
 
-interface Held extends Ticket {
+/** What a ticket holds in one store. */
+interface Holding {
   readonly store: QuotaStore;
-  readonly reservations: readonly Reservation[];
-  readonly leases: readonly LeaseKey[];
+  readonly reservations: Reservation[];
+  readonly leases: LeaseKey[];
+}
+
+interface Held extends Ticket {
+  /** One per store holding something: the shared store's first. */
+  readonly holdings: readonly Holding[];
   settled: boolean;
   released: boolean;
 }
 
-const isHeld = (t: Ticket): t is Held => "store" in t && "reservations" in t;
+const isHeld = (t: Ticket): t is Held => "holdings" in t;
 
 export function createTickets(deps: {
-  health: StoreHealth;
+  /** The single Redis's health; absent on a cluster, where the store tracks each master itself. */
+  health: StoreHealth | undefined;
   logger: Logger;
   shared: QuotaStore;
+  insurance: QuotaStore | undefined;
   leaseTtlMs: number;
 }) {
-  const { health, logger, shared, leaseTtlMs } = deps;
+  const { health, logger, shared, insurance, leaseTtlMs } = deps;
 
-  /** Runs a store call that must not throw: failures are counted (shared store) and logged. */
+  /** Runs a store call that must not throw: failures are counted (shared store) and logged (insurance). */
   async function quietly(op: string, store: QuotaStore, work: () => Promise<void>): Promise<void> {
     try {
       await work();
-      if (store === shared) health.succeeded();
+      if (store === shared) health?.succeeded();
     } catch (err) {
-      if (store === shared) health.failed(op, err);
+      if (store === shared) health?.failed(op, err);
       else logger.error({ err, op }, "local quota store call failed");
     }
   }
 
   return {
+    /** `local`: the counters held by the insurance store (see failover.ts). */
     issue(
       id: string,
-      store: QuotaStore,
       counters: readonly Counter[],
       states: readonly CounterState[],
+      local: ReadonlySet<Counter>,
     ): Ticket {
-      const reservations: Reservation[] = [];
-      const leases: LeaseKey[] = [];
+      const onShared: Holding = { store: shared, reservations: [], leases: [] };
+      const onLocal: Holding | undefined =
+        local.size > 0 && insurance ? { store: insurance, reservations: [], leases: [] } : undefined;
       counters.forEach((c, i) => {
         const s = states[i]!;
         if (!s.fits) return;
+        const { reservations, leases } = onLocal && local.has(c) ? onLocal : onShared;
         if (c.kind === "t")
           reservations.push({
             key: c.key,
@@ -75,7 +86,9 @@ export function createTickets(deps: {
           });
         else if (c.kind === "c") leases.push({ key: c.key, tag: c.tag });
       });
-      const held: Held = { id, store, reservations, leases, settled: false, released: leases.length === 0 };
+      const holdings = onLocal ? [onShared, onLocal] : [onShared];
+      const released = holdings.every((h) => h.leases.length === 0);
+      const held: Held = { id, holdings, settled: false, released };
       return held;
     },
 
@@ -90,25 +103,45 @@ export function createTickets(deps: {
       };
       if (typeof actual === "number") checked(DEFAULT_COUNT);
       if (!isHeld(ticket) || ticket.settled) return;
+      // Every amount is checked before any store call, so a bad one changes nothing.
+      const perStore = ticket.holdings.map(({ reservations }) => {
+        const adjustments: Adjustment[] = [];
+        for (const r of reservations) {
+          const delta = checked(r.count) - r.reserved;
+          if (delta !== 0) adjustments.push({ key: r.key, tag: r.tag, start: r.start, delta });
+        }
+        return adjustments;
+      });
       ticket.settled = true;
-      const adjustments: Adjustment[] = [];
-      for (const r of ticket.reservations) {
-        const delta = checked(r.count) - r.reserved;
-        if (delta !== 0) adjustments.push({ key: r.key, tag: r.tag, start: r.start, delta });
-      }
-      if (adjustments.length > 0)
-        await quietly("settle", ticket.store, () => ticket.store.adjust(adjustments));
+      await Promise.all(
+        ticket.holdings.map(({ store }, i) => {
+          const adjustments = perStore[i]!;
+          return adjustments.length === 0
+            ? undefined
+            : quietly("settle", store, () => store.adjust(adjustments));
+        }),
+      );
     },
 
     async renew(ticket: Ticket): Promise<void> {
       if (!isHeld(ticket) || ticket.released) return;
-      await quietly("renew", ticket.store, () => ticket.store.renew(ticket.leases, ticket.id, leaseTtlMs));
+      await Promise.all(
+        ticket.holdings.map(({ store, leases }) =>
+          leases.length === 0
+            ? undefined
+            : quietly("renew", store, () => store.renew(leases, ticket.id, leaseTtlMs)),
+        ),
+      );
     },
 
     async release(ticket: Ticket): Promise<void> {
       if (!isHeld(ticket) || ticket.released) return;
       ticket.released = true;
-      await quietly("release", ticket.store, () => ticket.store.release(ticket.leases, ticket.id));
+      await Promise.all(
+        ticket.holdings.map(({ store, leases }) =>
+          leases.length === 0 ? undefined : quietly("release", store, () => store.release(leases, ticket.id)),
+        ),
+      );
     },
   };
 }
