@@ -8,6 +8,7 @@
  * whose master recently failed fails at once instead of paying the
  * redirection retries again (see store-health.ts).
  */
+import generate from "cluster-key-slot";
 import { Cluster, type Redis } from "ioredis";
 import { StoreUnavailableError } from "../errors.ts";
 import type { RedisConnection } from "../store/redis.ts";
@@ -70,19 +71,9 @@ export function givenBack(taken: Taken): readonly CounterState[] {
   return result.states.map((s, i) => (s.fits ? { ...s, used: s.used - counters[i]!.cost } : s));
 }
 
-/**
- * The cluster slot of a `{…}` hash tag: CRC16-XMODEM of what is between the
- * braces, mod 16384 (the Redis Cluster spec). Tags are ASCII (ids are
- * URI-encoded), so char codes are the bytes. Hand-written: ioredis computes
- * slots internally but does not export it, and it runs on a tag of ~10 bytes.
- */
+/** The cluster slot of a `{…}` hash tag (via ioredis's own slot library, so they always agree). */
 export function slotOf(tag: string): number {
-  let crc = 0;
-  for (let i = 1; i < tag.length - 1; i++) {
-    crc ^= tag.charCodeAt(i) << 8;
-    for (let b = 0; b < 8; b++) crc = crc & 0x8000 ? ((crc << 1) ^ 0x1021) & 0xffff : (crc << 1) & 0xffff;
-  }
-  return crc & 16383;
+  return generate(tag);
 }
 
 function states(reply: unknown, offset: number, count: number): CounterState[] {
