@@ -1,5 +1,6 @@
+import { EventEmitter } from "node:events";
 import type { ServerResponse } from "node:http";
-import { pipeline, type Readable, type Transform } from "node:stream";
+import type { Readable, Transform } from "node:stream";
 import { Pool } from "undici";
 import { GatewayError } from "../errors.ts";
 import type { Metrics } from "../metrics.ts";
@@ -90,6 +91,36 @@ function errorKind(err: GatewayError): string {
   return err.status === 504 ? "timeout" : err.slug === "upstream-error" ? "reset" : "connect";
 }
 
+/**
+ * Streams an upstream body (through `transform`, if any) into the client's
+ * response with backpressure; resolves when the response is closed. An
+ * upstream failure mid-body cuts the client connection (the status is
+ * already sent); a client that leaves destroys the upstream body, which
+ * cancels the upstream call. Plain `pipe` rather than `stream.pipeline`:
+ * pipeline allocates and aborts an AbortController for every response.
+ */
+function relay(
+  body: Readable,
+  transform: Transform | undefined,
+  res: ServerResponse,
+  onUpstreamError: () => void,
+) {
+  return new Promise<void>((resolve) => {
+    const fail = () => {
+      onUpstreamError();
+      res.destroy();
+    };
+    body.once("error", fail);
+    transform?.once("error", fail);
+    res.once("close", () => {
+      if (!res.writableFinished) body.destroy();
+      resolve();
+    });
+    if (transform) body.pipe(transform).pipe(res);
+    else body.pipe(res);
+  });
+}
+
 export function createUpstream(options: UpstreamOptions, metrics: Metrics): Upstream {
   const pool = new Pool(options.origin, {
     connections: options.connections ?? 256,
@@ -102,9 +133,10 @@ export function createUpstream(options: UpstreamOptions, metrics: Metrics): Upst
   return {
     origin: options.origin,
     async forward(request, res) {
-      // A client that goes away before the upstream answers cancels the call.
-      const abort = new AbortController();
-      const onClose = () => abort.abort();
+      // A client that goes away before the upstream answers cancels the call. undici takes any
+      // emitter of `abort` as a signal: far cheaper per request than an AbortController.
+      const cancel = new EventEmitter();
+      const onClose = () => cancel.emit("abort");
       res.once("close", onClose);
       let answer: Awaited<ReturnType<Pool["request"]>>;
       try {
@@ -113,11 +145,11 @@ export function createUpstream(options: UpstreamOptions, metrics: Metrics): Upst
           path: request.path,
           headers: request.headers,
           body: request.body,
-          signal: abort.signal,
+          signal: cancel,
         });
       } catch (err) {
         res.off("close", onClose);
-        if (abort.signal.aborted) return;
+        if (res.destroyed) return;
         const translated = translate(err, options.name);
         metrics.upstreamErrors.inc({ upstream: options.name, kind: errorKind(translated) });
         throw translated;
@@ -132,17 +164,9 @@ export function createUpstream(options: UpstreamOptions, metrics: Metrics): Upst
       res.writeHead(answer.statusCode, headers);
       // Flush headers now: a stream's first byte must not wait for the next write.
       if (transform) res.flushHeaders();
-      await new Promise<void>((resolve) => {
-        const done = (err: NodeJS.ErrnoException | null | undefined) => {
-          if (err && !res.destroyed) res.destroy();
-          if (err && err.code !== "ERR_STREAM_PREMATURE_CLOSE") {
-            metrics.upstreamErrors.inc({ upstream: options.name, kind: "reset" });
-          }
-          resolve();
-        };
-        if (transform) pipeline(answer.body, transform, res, done);
-        else pipeline(answer.body, res, done);
-      });
+      await relay(answer.body, transform, res, () =>
+        metrics.upstreamErrors.inc({ upstream: options.name, kind: "reset" }),
+      );
     },
     async status(path, headers) {
       try {
