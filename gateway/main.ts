@@ -8,7 +8,7 @@ import { createInflight } from "./http/inflight.ts";
 import { createIngressApp } from "./ingress/app.ts";
 import { createKeygateRoutes } from "./keys/routes.ts";
 import { createQuotaService } from "./limits/quota-service.ts";
-import { createLogger, logListening } from "./log/logger.ts";
+import { createLogger, flushLogs, logListening } from "./log/logger.ts";
 import { createMetrics } from "./metrics.ts";
 import { createPolicyReloader, locateRuntimeError } from "./reload.ts";
 import { createRuntimeHolder } from "./runtime.ts";
@@ -137,6 +137,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       closeVault();
       redis?.disconnect();
       logger.info("drained");
+      await flushLogs(logger);
     },
   };
 }

@@ -41,7 +41,15 @@ export function createLogger(settings: LoggerSettings = {}): Logger {
     formatters: { level: (label) => ({ level: label }) },
     timestamp: pino.stdTimeFunctions.isoTime,
   };
-  return settings.destination === undefined ? pino(options) : pino(options, settings.destination);
+  // Stdout asynchronously: a synchronous write per request line would block the event loop on every
+  // request. Writes made while one is in flight are coalesced; `flushLogs` drains them before exit.
+  const destination = settings.destination ?? pino.destination({ dest: 1, sync: false });
+  return pino(options, destination);
+}
+
+/** Writes out any buffered log lines (call before the process exits). */
+export function flushLogs(logger: Logger): Promise<void> {
+  return new Promise((resolve) => logger.flush(() => resolve()));
 }
 
 /** The fields of the startup line: each listener's URL, e.g. `http://127.0.0.1:43121`. */
