@@ -64,7 +64,7 @@ export function createEgressApp(deps: EgressDeps): Hono<GatewayEnv> {
       );
     }
     c.set("route", provider.name);
-    c.var.log["provider"] = provider.name;
+    c.get("log")["provider"] = provider.name;
 
     const token = egressToken(incoming.headers, queryOf(rawTarget));
     if (token === undefined) throw unauthorized("missing");
@@ -82,7 +82,7 @@ export function createEgressApp(deps: EgressDeps): Hono<GatewayEnv> {
         metrics.guardRejections.inc({ provider: provider.name, guard: err.guard });
       throw err;
     }
-    if (call.info?.model) c.var.log["model"] = call.info.model;
+    if (call.info?.model) c.get("log")["model"] = call.info.model;
     const decision = await enforceLimits(c, quotas, limits, call.reserve);
     await callProvider({
       c,
@@ -104,7 +104,7 @@ export function createEgressApp(deps: EgressDeps): Hono<GatewayEnv> {
 
   app.onError(
     errorBoundary(deps.logger, (err, c) => {
-      const api = runtime.current.policy.providers.get(c.var.route)?.api ?? "openai";
+      const api = runtime.current.policy.providers.get(c.get("route"))?.api ?? "openai";
       const rendered = providerErrorResponse(err, api);
       return c.body(rendered.body, rendered.status as 400, rendered.headers);
     }),

@@ -82,7 +82,7 @@ export async function callProvider(p: ProviderCall): Promise<void> {
     setProviderKey(headers, provider.auth, apiKey);
     // Identity encoding: compressed answers could not be scrubbed.
     headers["accept-encoding"] = "identity";
-    headers["x-request-id"] = c.var.requestId;
+    headers["x-request-id"] = c.get("requestId");
     if (p.call.body.length > 0 || p.method !== "GET") headers["content-length"] = String(p.call.body.length);
     const url = upstreamUrl(provider.baseUrl, p.target.path, p.target.query);
     const upstream = p.runtime.providers.get(provider.name);
@@ -94,7 +94,7 @@ export async function callProvider(p: ProviderCall): Promise<void> {
         path: `${url.pathname}${url.search}`,
         headers,
         body: p.method === "GET" || p.method === "HEAD" ? null : p.call.body,
-        answerHeaders: answerHeaders(provider, decision, c.var.requestId),
+        answerHeaders: answerHeaders(provider, decision, c.get("requestId")),
         onResponse(answerStatus, answerHeaders) {
           status = answerStatus;
           scrubHeaders(answerHeaders, apiKey);
@@ -116,8 +116,8 @@ export async function callProvider(p: ProviderCall): Promise<void> {
     if (leased) p.metrics.concurrencyInUse.dec({ provider: provider.name });
     if (decision) {
       const usage = tap?.usage();
-      c.var.log["status_upstream"] = status;
-      if (usage) c.var.log["tokens"] = usage;
+      c.get("log")["status_upstream"] = status;
+      if (usage) c.get("log")["tokens"] = usage;
       await settleCall({
         quotas,
         ticket: decision.ticket,

@@ -24,7 +24,7 @@ export function accessLog(listener: string, logger: Logger, metrics: Metrics): M
     outgoing.setHeader("x-request-id", requestId);
     outgoing.once("close", () => {
       const seconds = (performance.now() - started) / 1000;
-      const route = c.var.route;
+      const route = c.get("route");
       const status = outgoing.statusCode;
       metrics.requests.inc({ listener, route, status });
       metrics.duration.observe({ listener, route }, seconds);
@@ -38,7 +38,7 @@ export function accessLog(listener: string, logger: Logger, metrics: Metrics): M
         path: query === -1 ? path : path.slice(0, query),
         status,
         ms: Math.round(seconds * 1e4) / 10,
-        user: c.var.identity?.user,
+        user: c.get("identity")?.user,
         ...(outgoing.writableFinished ? {} : { aborted: true }),
         ...fields,
       });

@@ -3,7 +3,7 @@ import type { Identity } from "../auth/verifier.ts";
 
 /**
  * What the pipeline stages hand each other, declared once. Every listener's
- * Hono app is typed with these, so a stage reads `c.var.identity` instead of
+ * Hono app is typed with these, so a stage reads `c.get("identity")` instead of
  * re-deriving it.
  */
 export interface GatewayVariables {

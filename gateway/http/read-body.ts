@@ -15,15 +15,39 @@ function tooLarge(maxBytes: number): GatewayError {
  * exceed `maxBytes`: a declared `content-length` is checked before reading,
  * a chunked body while reading, so an oversized body is never held whole.
  */
-export async function readBody(incoming: IncomingMessage, maxBytes: number): Promise<Buffer> {
+export function readBody(incoming: IncomingMessage, maxBytes: number): Promise<Buffer> {
   const declared = Number(incoming.headers["content-length"]);
-  if (declared > maxBytes) throw tooLarge(maxBytes);
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of incoming as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > maxBytes) throw tooLarge(maxBytes);
-    chunks.push(chunk);
-  }
-  return chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, size);
+  if (declared > maxBytes) return Promise.reject(tooLarge(maxBytes));
+  if (incoming.readableEnded) return Promise.resolve(Buffer.alloc(0));
+  // Events rather than `for await`: an async iterator per request is measurable on the hot path.
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= maxBytes) {
+        chunks.push(chunk);
+        return;
+      }
+      cleanup();
+      incoming.resume(); // discard the rest; the 413 is answered on this connection
+      reject(tooLarge(maxBytes));
+    };
+    const onEnd = () => {
+      cleanup();
+      resolve(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, size));
+    };
+    const onError = (err: Error) => {
+      cleanup();
+      reject(err);
+    };
+    const cleanup = () => {
+      incoming.off("data", onData);
+      incoming.off("end", onEnd);
+      incoming.off("error", onError);
+    };
+    incoming.on("data", onData);
+    incoming.once("end", onEnd);
+    incoming.once("error", onError);
+  });
 }

@@ -45,9 +45,9 @@ export function errorBoundary(logger: Logger, render: ErrorRenderer): ErrorHandl
   return function onGatewayError(err, c) {
     const error = toGatewayError(err);
     if (error.status >= 500) {
-      logger.warn({ reqId: c.var.requestId, slug: error.slug, err: error.cause ?? error }, error.detail);
+      logger.warn({ reqId: c.get("requestId"), slug: error.slug, err: error.cause ?? error }, error.detail);
     }
-    c.var.log["error"] = error.slug;
+    c.get("log")["error"] = error.slug;
     return render(error, c);
   };
 }

@@ -15,16 +15,16 @@ export async function enforceLimits(
   reserveTokens?: number,
 ): Promise<Extract<Decision, { allowed: true }> | undefined> {
   if (limits.length === 0) return undefined;
-  const identity = c.var.identity;
+  const identity = c.get("identity");
   const decision = await quotas.check(
     limits,
-    { user: identity?.user, tier: identity?.tier, ip: c.var.clientIp },
+    { user: identity?.user, tier: identity?.tier, ip: c.get("clientIp") },
     reserveTokens,
   );
   if (!decision.allowed) {
-    c.var.log["limit"] = decision.violated.join(",");
+    c.get("log")["limit"] = decision.violated.join(",");
     throw rateLimitError(decision);
   }
-  if (decision.shadowViolations.length > 0) c.var.log["shadow"] = decision.shadowViolations.join(",");
+  if (decision.shadowViolations.length > 0) c.get("log")["shadow"] = decision.shadowViolations.join(",");
   return decision;
 }

@@ -21,9 +21,9 @@ export async function proxyToApp(
   const { incoming, outgoing } = c.env;
   const peer = incoming.socket.remoteAddress ?? "";
   const headers = forwardableHeaders(incoming.headers, isKeygateHeader);
-  const identity = c.var.identity;
+  const identity = c.get("identity");
   if (identity) headers["x-keygate-user"] = userHeaderValue(identity.user);
-  headers["x-request-id"] = c.var.requestId;
+  headers["x-request-id"] = c.get("requestId");
   const forwardedFor = incoming.headers["x-forwarded-for"];
   headers["x-forwarded-for"] = runtime.ips.forwardedFor(peer, forwardedFor);
   const proto = incoming.headers["x-forwarded-proto"];
@@ -39,7 +39,7 @@ export async function proxyToApp(
       path: url.slice(url.indexOf("/", url.indexOf("//") + 2)),
       headers,
       body: method === "GET" || method === "HEAD" ? null : incoming,
-      answerHeaders: { ...answerHeaders, "x-request-id": c.var.requestId },
+      answerHeaders: { ...answerHeaders, "x-request-id": c.get("requestId") },
     },
     outgoing,
   );

@@ -1,7 +1,8 @@
-import { Hono, type MiddlewareHandler } from "hono";
+import { type Context, Hono, type MiddlewareHandler } from "hono";
 import { cors } from "hono/cors";
 import type { Logger } from "pino";
 import type { ProviderPolicy } from "../../policies/types.ts";
+import type { Identity } from "../auth/verifier.ts";
 import { GatewayError } from "../errors.ts";
 import type { GatewayEnv } from "../http/context.ts";
 import { matchPath } from "../http/path.ts";
@@ -55,8 +56,8 @@ export function createKeygateRoutes(deps: KeygateRoutesDeps): Hono<GatewayEnv> {
       );
     return found;
   };
-  const user = (c: { var: GatewayEnv["Variables"] }) =>
-    (c.var.identity as NonNullable<GatewayEnv["Variables"]["identity"]>).user;
+  // The auth stage ran on every route here, so the identity is set.
+  const user = (c: Context<GatewayEnv>) => (c.get("identity") as Identity).user;
 
   const guard: MiddlewareHandler<GatewayEnv> = async (c, next) => {
     c.set("route", c.req.path.startsWith("/_keygate/usage") ? "usage" : "keys");
@@ -113,7 +114,7 @@ export function createKeygateRoutes(deps: KeygateRoutesDeps): Hono<GatewayEnv> {
     return c.json(await verifyStoredKey(runtime.current, target, apiKey));
   });
   routes.get("/usage", async (c) =>
-    c.json(await usageReport(runtime.current.policy, quotas, c.var.identity!, c.var.clientIp)),
+    c.json(await usageReport(runtime.current.policy, quotas, c.get("identity")!, c.get("clientIp"))),
   );
   return routes;
 }

@@ -162,8 +162,10 @@ export function createUpstream(options: UpstreamOptions, metrics: Metrics): Upst
       for (const name in request.answerHeaders)
         headers[name.toLowerCase()] = request.answerHeaders[name] as string;
       res.writeHead(answer.statusCode, headers);
-      // Flush headers now: a stream's first byte must not wait for the next write.
-      if (transform) res.flushHeaders();
+      // An event stream's client should see the status before the first event (a model may think for
+      // seconds); other answers send headers with the first body chunk, saving a write.
+      const type = headers["content-type"];
+      if (typeof type === "string" && type.startsWith("text/event-stream")) res.flushHeaders();
       await relay(answer.body, transform, res, () =>
         metrics.upstreamErrors.inc({ upstream: options.name, kind: "reset" }),
       );
