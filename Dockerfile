@@ -47,5 +47,5 @@ HEALTHCHECK --interval=10s --timeout=5s --start-period=15s --retries=3 \
   CMD ["/nodejs/bin/node", "-e", "const a=process.env.KEYGATE_ADMIN||'127.0.0.1:9090',i=a.lastIndexOf(':'),h=a.slice(0,i);fetch('http://'+(['','0.0.0.0','[::]'].includes(h)?'127.0.0.1':h)+':'+a.slice(i+1)+'/healthz',{signal:AbortSignal.timeout(4000)}).then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
 # Exec form: node is PID 1 and receives SIGTERM itself (no shell in between);
 # keygate handles SIGTERM by draining for KEYGATE_DRAIN_TIMEOUT seconds.
-ENTRYPOINT ["/nodejs/bin/node", "gateway/cli.ts"]
+ENTRYPOINT ["/nodejs/bin/node", "--max-semi-space-size=8", "gateway/cli.ts"]
 CMD ["serve"]

@@ -111,7 +111,8 @@ export async function startKeygate(o: KeygateOptions): Promise<Keygate> {
   const child = spawnPinned(
     o.cores,
     process.execPath,
-    [...(o.nodeArgs ?? []), resolve(o.root, KEYGATE_CLI), "serve"],
+    // As `npm start` and the image run it (a small young generation: ~100 MB less RSS, same throughput).
+    ["--max-semi-space-size=8", ...(o.nodeArgs ?? []), resolve(o.root, KEYGATE_CLI), "serve"],
     {
       cwd: dir,
       env,

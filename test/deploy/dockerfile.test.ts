@@ -39,7 +39,7 @@ describe("Dockerfile", () => {
     const rt = runtime(await instructions());
     const entrypoint = execForm(rt.find((i) => i.keyword === "ENTRYPOINT")?.args ?? "");
     const cmd = execForm(rt.find((i) => i.keyword === "CMD")?.args ?? "");
-    expect(entrypoint).toEqual(["/nodejs/bin/node", "gateway/cli.ts"]);
+    expect(entrypoint).toEqual(["/nodejs/bin/node", "--max-semi-space-size=8", "gateway/cli.ts"]);
     expect(cmd).toEqual(["serve"]);
     const pkg = JSON.parse(await readRepo("package.json")) as { scripts: Record<string, string> };
     expect(`node ${entrypoint?.slice(1).join(" ")} ${cmd?.join(" ")}`).toBe(pkg.scripts["start"]);

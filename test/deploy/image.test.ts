@@ -149,7 +149,7 @@ describe("the image's runtime stage, run without Docker", () => {
   });
 
   it("starts with the image's ENTRYPOINT and CMD from its WORKDIR, with production dependencies only", async () => {
-    expect(image.start).toEqual([NODE_IN_IMAGE, "gateway/cli.ts", "serve"]);
+    expect(image.start).toEqual([NODE_IN_IMAGE, "--max-semi-space-size=8", "gateway/cli.ts", "serve"]);
     const ready = await fetch(`http://${admin}/readyz`);
     expect(ready.status).toBe(200);
     expect(await ready.json()).toEqual({ store: "ok" });
