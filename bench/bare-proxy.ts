@@ -15,20 +15,9 @@ import { getRequestListener } from "@hono/node-server";
 import { RESPONSE_ALREADY_SENT } from "@hono/node-server/utils/response";
 import { Hono } from "hono";
 import { Pool } from "undici";
+import { forwardableHeaders } from "../gateway/proxy/headers.ts";
 
 type Bindings = { incoming: IncomingMessage; outgoing: ServerResponse };
-
-const HOP_BY_HOP = new Set([
-  "connection",
-  "keep-alive",
-  "proxy-authenticate",
-  "proxy-authorization",
-  "te",
-  "trailer",
-  "transfer-encoding",
-  "upgrade",
-  "host",
-]);
 
 /**
  * Builds the proxy app forwarding everything to `upstream` (an origin URL).
@@ -41,10 +30,8 @@ export function createBareProxy(upstream: string, connections = 256): Hono<{ Bin
 
   app.all("*", async (c) => {
     const { incoming, outgoing } = c.env;
-    const headers: Record<string, string | string[]> = {};
-    for (const [name, value] of Object.entries(incoming.headers)) {
-      if (value !== undefined && !HOP_BY_HOP.has(name)) headers[name] = value;
-    }
+    // keygate's own header filter, so both proxies forward exactly the same headers.
+    const headers = forwardableHeaders(incoming.headers);
     const hasBody = incoming.method !== "GET" && incoming.method !== "HEAD";
     const answer = await pool.request({
       method: incoming.method as "GET",
@@ -52,11 +39,7 @@ export function createBareProxy(upstream: string, connections = 256): Hono<{ Bin
       headers,
       body: hasBody ? incoming : null,
     });
-    const out: Record<string, string | string[]> = {};
-    for (const [name, value] of Object.entries(answer.headers)) {
-      if (value !== undefined && !HOP_BY_HOP.has(name)) out[name] = value;
-    }
-    outgoing.writeHead(answer.statusCode, out);
+    outgoing.writeHead(answer.statusCode, forwardableHeaders(answer.headers));
     await new Promise<void>((resolve) => {
       pipeline(answer.body, outgoing, (err) => {
         if (err && !outgoing.destroyed) outgoing.destroy();

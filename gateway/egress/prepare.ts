@@ -1,7 +1,7 @@
 import type { CompiledLimit, ProviderPolicy } from "../../policies/types.ts";
 import { GatewayError } from "../errors.ts";
 import { describeRequest, estimateTokens, type LlmRequestInfo } from "../providers/estimate.ts";
-import { applyGuards } from "../providers/guards.ts";
+import { applyGuards, hasGuardRules } from "../providers/guards.ts";
 import { ensureStreamUsage } from "../providers/stream-options.ts";
 
 /** What the egress knows about an LLM call before sending it. */
@@ -13,17 +13,6 @@ export interface PreparedCall {
   readonly info: LlmRequestInfo | undefined;
   /** The client did not ask for OpenAI's usage-only stream chunk: drop it again. */
   readonly dropUsageChunk: boolean;
-}
-
-function hasContentGuards(provider: ProviderPolicy): boolean {
-  const g = provider.guards;
-  return (
-    g.maxMessages !== undefined ||
-    g.maxTokens !== undefined ||
-    g.modelAllowed !== undefined ||
-    g.deny.size > 0 ||
-    g.denyPatterns.length > 0
-  );
 }
 
 function parseJson(body: Buffer): unknown {
@@ -52,7 +41,7 @@ export function prepareCall(
   limits: readonly CompiledLimit[],
 ): PreparedCall {
   const tokenLimits = limits.some((limit) => limit.tokens !== undefined);
-  const guarded = hasContentGuards(provider);
+  const guarded = hasGuardRules(provider.guards);
   if ((!tokenLimits && !guarded) || method !== "POST" || raw.length === 0) {
     return { body: raw, reserve: tokenLimits ? 1 : undefined, info: undefined, dropUsageChunk: false };
   }

@@ -16,7 +16,8 @@ function reject(guard: string, detail: string): GatewayError {
   return new GatewayError(400, "guard-rejected", "Request rejected by guard", message, { guard });
 }
 
-function hasRules(guards: Guards): boolean {
+/** Whether any guard beyond the body size (which the caller enforces while reading) is configured. */
+export function hasGuardRules(guards: Guards): boolean {
   return (
     guards.maxMessages !== undefined ||
     guards.maxTokens !== undefined ||
@@ -191,7 +192,7 @@ function capMaxTokens(api: ProviderApi, path: string, body: Json, rule: MaxToken
  * @example const { body, changed } = applyGuards("openai", "/chat/completions", parsed, provider.guards);
  */
 export function applyGuards(api: ProviderApi, path: string, body: unknown, guards: Guards): GuardResult {
-  if (body === undefined || !hasRules(guards)) return { body, changed: false };
+  if (body === undefined || !hasGuardRules(guards)) return { body, changed: false };
   const obj = toObject(body);
   if (guards.modelAllowed !== undefined) checkModel(api, path, obj, guards.modelAllowed);
   if (guards.maxMessages !== undefined) {

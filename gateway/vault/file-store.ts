@@ -4,7 +4,7 @@ import { StoreUnavailableError } from "../errors.ts";
 import { writeFileAtomic } from "./atomic-write.ts";
 import { VaultError } from "./errors.ts";
 import { createFileLock, type FileLockOptions } from "./file-lock.ts";
-import { toRecord, type VaultEntry, type VaultRecord, type VaultStore } from "./store.ts";
+import { putRecord, toRecord, type VaultEntry, type VaultRecord, type VaultStore } from "./store.ts";
 
 /**
  * `vault.json` holds `{"version":1,"users":{user:{provider:record}}}`:
@@ -89,17 +89,7 @@ export function createFileStore(dataDir: string, options: FileStoreOptions = {})
       return (await load()).get(user)?.get(provider);
     },
     put: (user, provider, record) =>
-      update((users) => {
-        let records = users.get(user);
-        if (records === undefined) {
-          records = new Map();
-          users.set(user, records);
-        }
-        const previous = records.get(provider);
-        const stored = previous === undefined ? record : { ...record, created_at: previous.created_at };
-        records.set(provider, stored);
-        return { save: true, result: stored };
-      }),
+      update((users) => ({ save: true, result: putRecord(users, user, provider, record) })),
     delete: (user, provider) =>
       update((users) => {
         const records = users.get(user);

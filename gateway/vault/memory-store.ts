@@ -1,4 +1,4 @@
-import type { VaultEntry, VaultRecord, VaultStore } from "./store.ts";
+import { putRecord, type VaultEntry, type VaultRecord, type VaultStore } from "./store.ts";
 
 /** In-process `VaultStore` for unit tests; the reference behaviour of the interface. */
 export function createMemoryStore(): VaultStore {
@@ -8,15 +8,7 @@ export function createMemoryStore(): VaultStore {
       return users.get(user)?.get(provider);
     },
     async put(user, provider, record) {
-      let records = users.get(user);
-      if (records === undefined) {
-        records = new Map();
-        users.set(user, records);
-      }
-      const previous = records.get(provider);
-      const stored = previous === undefined ? record : { ...record, created_at: previous.created_at };
-      records.set(provider, stored);
-      return stored;
+      return putRecord(users, user, provider, record);
     },
     async delete(user, provider) {
       const records = users.get(user);

@@ -55,6 +55,27 @@ export interface VaultStats {
   readonly heldRecords: boolean;
 }
 
+/**
+ * The in-memory put shared by the memory and file stores: stores `record`
+ * for (user, provider), keeping the `created_at` of a record already there.
+ */
+export function putRecord(
+  users: Map<string, Map<string, VaultRecord>>,
+  user: string,
+  provider: string,
+  record: VaultRecord,
+): VaultRecord {
+  let records = users.get(user);
+  if (records === undefined) {
+    records = new Map();
+    users.set(user, records);
+  }
+  const previous = records.get(provider);
+  const stored = previous === undefined ? record : { ...record, created_at: previous.created_at };
+  records.set(provider, stored);
+  return stored;
+}
+
 /** Validates a record read back from storage (JSON). Throws `VaultError("malformed")`. */
 export function toRecord(value: unknown, where: string): VaultRecord {
   if (typeof value === "object" && value !== null) {
