@@ -10,7 +10,7 @@ import type { GatewayEnv } from "../http/context.ts";
 import type { Inflight } from "../http/inflight.ts";
 import { readBody } from "../http/read-body.ts";
 import { errorBoundary } from "../http/render-error.ts";
-import { enforceLimits } from "../ingress/enforce-limits.ts";
+import { enforceLimits, withQuotaHeaders } from "../ingress/enforce-limits.ts";
 import type { QuotaService } from "../limits/quota-service.ts";
 import type { Metrics } from "../metrics.ts";
 import { providerErrorResponse } from "../providers/errors.ts";
@@ -84,21 +84,23 @@ export function createEgressApp(deps: EgressDeps): Hono<GatewayEnv> {
     }
     if (call.info?.model) c.get("log")["model"] = call.info.model;
     const decision = await enforceLimits(c, quotas, limits, call.reserve);
-    await callProvider({
-      c,
-      runtime: current,
-      provider,
-      target,
-      method,
-      call,
-      decision,
-      // Tiers can only change a concurrency cap the limit already has.
-      holdsLease: limits.some((limit) => limit.concurrent !== undefined),
-      identity,
-      quotas,
-      vault,
-      metrics,
-    });
+    await withQuotaHeaders(decision, () =>
+      callProvider({
+        c,
+        runtime: current,
+        provider,
+        target,
+        method,
+        call,
+        decision,
+        // Tiers can only change a concurrency cap the limit already has.
+        holdsLease: limits.some((limit) => limit.concurrent !== undefined),
+        identity,
+        quotas,
+        vault,
+        metrics,
+      }),
+    );
     return RESPONSE_ALREADY_SENT;
   });
 

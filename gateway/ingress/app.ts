@@ -12,7 +12,7 @@ import type { QuotaService } from "../limits/quota-service.ts";
 import type { Metrics } from "../metrics.ts";
 import type { RuntimeRef } from "../runtime.ts";
 import { authenticate } from "./authenticate.ts";
-import { enforceLimits } from "./enforce-limits.ts";
+import { enforceLimits, withQuotaHeaders } from "./enforce-limits.ts";
 import { proxyToApp } from "./proxy-to-app.ts";
 
 export interface IngressDeps {
@@ -64,7 +64,7 @@ export function createIngressApp(deps: IngressDeps): Hono<GatewayEnv> {
     const { path } = matchPath(c.req.path);
     const limits = current.policy.limitsFor("app", c.req.method, path);
     const decision = await enforceLimits(c, quotas, limits);
-    return proxyToApp(c, current, decision?.headers ?? {});
+    return withQuotaHeaders(decision, () => proxyToApp(c, current, decision?.headers ?? {}));
   });
 
   app.onError(

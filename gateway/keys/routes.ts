@@ -97,7 +97,7 @@ export function createKeygateRoutes(deps: KeygateRoutesDeps): Hono<GatewayEnv> {
         422,
         "invalid-key",
         "Unprocessable Content",
-        `This does not look like a ${target.name} API key (expected pattern ${target.keyPattern.source}, at most ${MAX_KEY_LENGTH} characters); copy the key again from the provider's console.`,
+        `This does not look like an API key for ${target.name} (expected pattern ${target.keyPattern.source}, at most ${MAX_KEY_LENGTH} characters); copy the key again from the provider's console.`,
       );
     }
     return c.json(await vault.put(user(c), target.name, apiKey));

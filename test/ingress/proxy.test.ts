@@ -207,4 +207,23 @@ describe("ingress upstream failures", () => {
       await gw.stop();
     }
   });
+
+  test("a failure after the limits passed still carries the passed limit's RateLimit headers", async () => {
+    const down = await startMockApp();
+    const url = down.url;
+    await down.close();
+    const limited = policy.replace(
+      "limits: []",
+      "limits:\n  - { name: per-user, scope: app, per: user, rate: 5/1m }",
+    );
+    const gw = await startKeygate(limited, { KEYGATE_JWT_SECRET: secret, APP_URL: url });
+    try {
+      const res = await fetch(`${gw.urls.ingress}/api/x`, { headers: { authorization: `Bearer ${token}` } });
+      expect(res.status).toBe(503);
+      expect(res.headers.get("ratelimit-policy")).toBe('"per-user";q=5;w=60');
+      expect(res.headers.get("ratelimit")).toBe('"per-user";r=4;t=60');
+    } finally {
+      await gw.stop();
+    }
+  });
 });
