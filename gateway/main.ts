@@ -101,7 +101,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const inflight = createInflight();
   let draining = false;
   const isDraining = () => draining;
-  const keygateRoutes = createKeygateRoutes({ runtime, quotas, vault, logger, metrics });
+  const keygateRoutes = createKeygateRoutes({ quotas, vault });
   const ingress = await listen(
     config.ingress,
     createIngressApp({ runtime, quotas, logger, metrics, inflight, draining: isDraining, keygateRoutes })

@@ -2,12 +2,11 @@ import { Hono } from "hono";
 import type { Logger } from "pino";
 import { GatewayError } from "../errors.ts";
 import { accessLog } from "../http/access-log.ts";
-import { clientIpStage } from "../http/client-ip-stage.ts";
 import type { GatewayEnv } from "../http/context.ts";
 import type { Inflight } from "../http/inflight.ts";
-import { matchPath } from "../http/path.ts";
 import { problemResponse } from "../http/problem.ts";
 import { errorBoundary } from "../http/render-error.ts";
+import { requestScope } from "../http/request-scope.ts";
 import type { QuotaService } from "../limits/quota-service.ts";
 import type { Metrics } from "../metrics.ts";
 import type { RuntimeRef } from "../runtime.ts";
@@ -38,7 +37,7 @@ export function createIngressApp(deps: IngressDeps): Hono<GatewayEnv> {
   const app = new Hono<GatewayEnv>();
   app.use(deps.inflight.stage);
   app.use(accessLog("ingress", deps.logger, deps.metrics));
-  app.use(clientIpStage(runtime));
+  app.use(requestScope(runtime));
 
   app.get("/_keygate/healthz", (c) => {
     c.set("route", "healthz");
@@ -54,15 +53,14 @@ export function createIngressApp(deps: IngressDeps): Hono<GatewayEnv> {
 
   app.use(
     "*",
-    authenticate(runtime, (c) => {
-      const { path, exact } = matchPath(c.req.path);
-      return exact && runtime.current.policy.auth.isPublic(path);
+    authenticate((c) => {
+      const { path, exact } = c.get("path");
+      return exact && c.get("runtime").policy.auth.isPublic(path);
     }),
   );
   app.all("*", async (c) => {
-    const current = runtime.current;
-    const { path } = matchPath(c.req.path);
-    const limits = current.policy.limitsFor("app", c.req.method, path);
+    const current = c.get("runtime");
+    const limits = current.policy.limitsFor("app", c.req.method, c.get("path").path);
     const decision = await enforceLimits(c, quotas, limits);
     return withQuotaHeaders(decision, () => proxyToApp(c, current, decision?.headers ?? {}));
   });

@@ -2,7 +2,6 @@ import type { MiddlewareHandler } from "hono";
 import { bearerToken } from "../auth/credentials.ts";
 import { unauthorized } from "../auth/verifier.ts";
 import type { GatewayEnv } from "../http/context.ts";
-import type { RuntimeRef } from "../runtime.ts";
 
 /**
  * Requires a valid JWT unless the path is public (SPEC §3). On public paths a
@@ -10,11 +9,10 @@ import type { RuntimeRef } from "../runtime.ts";
  * preflights pass without a token: browsers never send one with them.
  */
 export function authenticate(
-  runtime: RuntimeRef,
   isPublic: (c: Parameters<MiddlewareHandler<GatewayEnv>>[0]) => boolean,
 ): MiddlewareHandler<GatewayEnv> {
   return async function authenticateStage(c, next) {
-    const { verifier } = runtime.current;
+    const { verifier } = c.get("runtime");
     const anonymousAllowed =
       isPublic(c) ||
       (c.req.method === "OPTIONS" && c.req.header("access-control-request-method") !== undefined);

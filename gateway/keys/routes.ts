@@ -1,27 +1,21 @@
 import { type Context, Hono, type MiddlewareHandler } from "hono";
 import { cors } from "hono/cors";
-import type { Logger } from "pino";
 import type { ProviderPolicy } from "../../policies/types.ts";
 import type { Identity } from "../auth/verifier.ts";
 import { GatewayError } from "../errors.ts";
 import type { GatewayEnv } from "../http/context.ts";
-import { matchPath } from "../http/path.ts";
 import { readBody } from "../http/read-body.ts";
 import { authenticate } from "../ingress/authenticate.ts";
 import { enforceLimits } from "../ingress/enforce-limits.ts";
 import type { QuotaService } from "../limits/quota-service.ts";
-import type { Metrics } from "../metrics.ts";
-import type { RuntimeRef } from "../runtime.ts";
 import type { Vault } from "../vault/vault.ts";
 import { usageReport } from "./usage.ts";
 import { verifyStoredKey } from "./verify.ts";
 
+/** Mounted under the ingress app, whose request scope provides the runtime, path and client address. */
 export interface KeygateRoutesDeps {
-  readonly runtime: RuntimeRef;
   readonly quotas: QuotaService;
   readonly vault: Vault;
-  readonly logger: Logger;
-  readonly metrics: Metrics;
 }
 
 const MAX_KEY_BODY = 8 * 1024;
@@ -42,11 +36,11 @@ const noKey = (provider: string) =>
  * browsers on `cors.origins` may call them.
  */
 export function createKeygateRoutes(deps: KeygateRoutesDeps): Hono<GatewayEnv> {
-  const { runtime, quotas, vault } = deps;
+  const { quotas, vault } = deps;
   const routes = new Hono<GatewayEnv>();
 
-  const provider = (name: string): ProviderPolicy => {
-    const found = runtime.current.policy.providers.get(name);
+  const provider = (c: Context<GatewayEnv>, name: string): ProviderPolicy => {
+    const found = c.get("runtime").policy.providers.get(name);
     if (!found)
       throw new GatewayError(
         404,
@@ -61,13 +55,13 @@ export function createKeygateRoutes(deps: KeygateRoutesDeps): Hono<GatewayEnv> {
 
   const guard: MiddlewareHandler<GatewayEnv> = async (c, next) => {
     c.set("route", c.req.path.startsWith("/_keygate/usage") ? "usage" : "keys");
-    const limits = runtime.current.policy.limitsFor("keys", c.req.method, matchPath(c.req.path).path);
+    const limits = c.get("runtime").policy.limitsFor("keys", c.req.method, c.get("path").path);
     const decision = await enforceLimits(c, quotas, limits);
     await next();
     if (decision) for (const [name, value] of Object.entries(decision.headers)) c.header(name, value);
   };
   const browser = cors({
-    origin: (origin) => (runtime.current.policy.corsOrigins.has(origin) ? origin : null),
+    origin: (origin, c) => (c.get("runtime").policy.corsOrigins.has(origin) ? origin : null),
     allowMethods: ["GET", "PUT", "POST", "DELETE"],
     allowHeaders: ["authorization", "content-type"],
     exposeHeaders: ["ratelimit", "ratelimit-policy", "retry-after", "x-request-id"],
@@ -77,20 +71,20 @@ export function createKeygateRoutes(deps: KeygateRoutesDeps): Hono<GatewayEnv> {
     routes.use(
       path,
       browser,
-      authenticate(runtime, () => false),
+      authenticate(() => false),
       guard,
     );
   }
 
   routes.get("/keys", async (c) => c.json({ keys: await vault.list(user(c)) }));
   routes.get("/keys/:provider", async (c) => {
-    const name = provider(c.req.param("provider")).name;
+    const name = provider(c, c.req.param("provider")).name;
     const info = await vault.info(user(c), name);
     if (!info) throw noKey(name);
     return c.json(info);
   });
   routes.put("/keys/:provider", async (c) => {
-    const target = provider(c.req.param("provider"));
+    const target = provider(c, c.req.param("provider"));
     const apiKey = parseKeyBody(await readBody(c.env.incoming, MAX_KEY_BODY));
     if (apiKey.length > MAX_KEY_LENGTH || !target.keyPattern.test(apiKey)) {
       throw new GatewayError(
@@ -103,18 +97,18 @@ export function createKeygateRoutes(deps: KeygateRoutesDeps): Hono<GatewayEnv> {
     return c.json(await vault.put(user(c), target.name, apiKey));
   });
   routes.delete("/keys/:provider", async (c) => {
-    const name = provider(c.req.param("provider")).name;
+    const name = provider(c, c.req.param("provider")).name;
     if (!(await vault.remove(user(c), name))) throw noKey(name);
     return c.body(null, 204);
   });
   routes.post("/keys/:provider/verify", async (c) => {
-    const target = provider(c.req.param("provider"));
+    const target = provider(c, c.req.param("provider"));
     const apiKey = await vault.reveal(user(c), target.name);
     if (apiKey === undefined) throw noKey(target.name);
-    return c.json(await verifyStoredKey(runtime.current, target, apiKey));
+    return c.json(await verifyStoredKey(c.get("runtime"), target, apiKey));
   });
   routes.get("/usage", async (c) =>
-    c.json(await usageReport(runtime.current.policy, quotas, c.get("identity")!, c.get("clientIp"))),
+    c.json(await usageReport(c.get("runtime").policy, quotas, c.get("identity")!, c.get("clientIp"))),
   );
   return routes;
 }
