@@ -79,7 +79,8 @@ export function loadtestSummary(
   for (const a of ACTIONS) {
     const t = tallies.byAction.get(a)!;
     actions.push(row(a, t.latencyMs.sorted(), t.ok, t.limited, t.errors, seconds));
-    all.push(...t.latencyMs.toArray());
+    // A loop, not push(...samples): a long run has millions of samples, more than a call's arguments.
+    for (const ms of t.latencyMs.toArray()) all.push(ms);
     ok += t.ok;
     limited += t.limited;
     errors += t.errors;
