@@ -49,7 +49,42 @@ export interface RedisServer {
   cli(...args: string[]): Promise<string>;
 }
 
+/**
+ * A fresh Redis: a `redis-server` process when it is on PATH (CI, these
+ * machines), else a container through testcontainers when a Docker engine
+ * answers (a laptop without Redis installed).
+ */
 export async function startRedis(extraArgs: readonly string[] = []): Promise<RedisServer> {
+  if ((await redisBackend()) === "container") {
+    const { startRedisContainer } = await import("./redis-container.ts");
+    return startRedisContainer(await freePort(), extraArgs);
+  }
+  return startRedisProcess(extraArgs);
+}
+
+let backend: Promise<"process" | "container"> | undefined;
+
+function redisBackend(): Promise<"process" | "container"> {
+  backend ??= (async () => {
+    try {
+      await run("redis-server", ["--version"]);
+      return "process";
+    } catch {
+      const { getContainerRuntimeClient } = await import("testcontainers");
+      try {
+        await getContainerRuntimeClient();
+        return "container";
+      } catch {
+        throw new Error(
+          "the tests need Redis: install redis-server (apt-get install redis-server) or start a Docker engine",
+        );
+      }
+    }
+  })();
+  return backend;
+}
+
+async function startRedisProcess(extraArgs: readonly string[]): Promise<RedisServer> {
   const port = await freePort();
   const dir = await mkdtemp(join(tmpdir(), "keygate-redis-"));
   let child: ChildProcess | undefined;
@@ -114,6 +149,10 @@ export interface RedisCluster {
  * one is a partial outage.
  */
 export async function startRedisCluster(masters = 3): Promise<RedisCluster> {
+  if ((await redisBackend()) === "container") {
+    // Cluster nodes announce their own addresses, which a container's are not from the host.
+    throw new Error("Redis Cluster tests need redis-server on PATH (apt-get install redis-server)");
+  }
   const nodes: RedisServer[] = [];
   for (let i = 0; i < masters; i++) {
     nodes.push(
