@@ -47,7 +47,8 @@ export async function openVault(
   // Shared mode: other instances announce key changes, so the ciphertext cache may live longer.
   const changes = createRedisChangeFeed(redis);
   const store = createRedisStore(redis);
-  const monitor = store.stats && monitorVaultRecords({ stats: store.stats, metrics, logger: options.logger });
+  const monitor =
+    store.stats && (await monitorVaultRecords({ stats: store.stats, metrics, logger: options.logger }));
   const vault = createVault({
     store,
     keyring,

@@ -11,11 +11,11 @@ const CHECK_EVERY_MS = 60_000;
  * replica, a restore, a FLUSHALL), and users will start seeing
  * `provider_key_missing`. See docs/operations.md §3.
  */
-export function monitorVaultRecords(deps: {
+export async function monitorVaultRecords(deps: {
   stats: () => Promise<VaultStats>;
   metrics: Pick<Metrics, "vaultRecords">;
   logger: Logger;
-}): { close(): void } {
+}): Promise<{ close(): void }> {
   let sawRecords = false;
   let warned = false;
   const check = async () => {
@@ -36,7 +36,8 @@ export function monitorVaultRecords(deps: {
     }
     warned = lost;
   };
-  void check();
+  // The first count is in place before the gateway reports itself listening.
+  await check();
   const timer = setInterval(() => void check(), CHECK_EVERY_MS);
   timer.unref();
   return { close: () => clearInterval(timer) };
