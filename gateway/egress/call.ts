@@ -5,7 +5,7 @@ import { GatewayError } from "../errors.ts";
 import type { GatewayEnv } from "../http/context.ts";
 import type { Decision, QuotaService } from "../limits/quota-service.ts";
 import type { Metrics } from "../metrics.ts";
-import { setProviderKey, stripClientCredentials } from "../providers/credentials.ts";
+import { isClientCredential, setProviderKey } from "../providers/credentials.ts";
 import { upstreamUrl } from "../providers/path.ts";
 import { forwardableHeaders } from "../proxy/headers.ts";
 import type { Runtime } from "../runtime.ts";
@@ -78,7 +78,8 @@ export async function callProvider(p: ProviderCall): Promise<void> {
   try {
     const apiKey = await p.vault.reveal(p.identity.user, provider.name);
     if (apiKey === undefined) throw keyMissing(provider.name);
-    const headers = stripClientCredentials(forwardableHeaders(incoming.headers), provider.keepHeaders);
+    const keep = provider.keepHeaders;
+    const headers = forwardableHeaders(incoming.headers, (name) => isClientCredential(name, keep));
     setProviderKey(headers, provider.auth, apiKey);
     // Identity encoding: compressed answers could not be scrubbed.
     headers["accept-encoding"] = "identity";

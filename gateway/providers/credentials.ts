@@ -5,6 +5,7 @@
  */
 import type { AuthSlot } from "../../policies/types.ts";
 import { GatewayError } from "../errors.ts";
+import { isKeygateHeader } from "../proxy/headers.ts";
 
 /** Always removed: they carry the caller's JWT or session, never meant for a provider. */
 const CREDENTIAL_HEADERS: ReadonlySet<string> = new Set([
@@ -19,11 +20,20 @@ const CREDENTIAL_HEADERS: ReadonlySet<string> = new Set([
 const KEEPABLE_HEADERS: ReadonlySet<string> = new Set(["openai-organization", "openai-project"]);
 
 /**
- * A copy of the client's headers without its credentials: `authorization`,
- * `x-api-key`, `x-goog-api-key`, `cookie`, `proxy-authorization`, every
- * `x-keygate-*`, and `openai-organization` / `openai-project` unless in `keep`.
- * Names come out lower-case; `undefined` values are dropped. `keep` cannot
- * rescue a credential header.
+ * Whether a (lower-case) client header must not reach a provider:
+ * `authorization`, `x-api-key`, `x-goog-api-key`, `cookie`,
+ * `proxy-authorization`, every `x-keygate-*`, and `openai-organization` /
+ * `openai-project` unless in `keep`. `keep` cannot rescue a credential header.
+ * The egress passes it to `forwardableHeaders`, so headers are copied once.
+ */
+export function isClientCredential(name: string, keep: ReadonlySet<string>): boolean {
+  if (CREDENTIAL_HEADERS.has(name) || isKeygateHeader(name)) return true;
+  return KEEPABLE_HEADERS.has(name) && !keep.has(name);
+}
+
+/**
+ * A copy of the client's headers without its credentials (see
+ * `isClientCredential`). Names come out lower-case; `undefined` values are dropped.
  *
  * @example stripClientCredentials(req.headers, provider.keepHeaders)
  */
@@ -34,11 +44,8 @@ export function stripClientCredentials(
   const out: Record<string, string | string[]> = {};
   for (const name in headers) {
     const value = headers[name];
-    if (value === undefined) continue;
     const lower = name.toLowerCase();
-    if (CREDENTIAL_HEADERS.has(lower) || lower.startsWith("x-keygate-")) continue;
-    if (KEEPABLE_HEADERS.has(lower) && !keep.has(lower)) continue;
-    out[lower] = value;
+    if (value !== undefined && !isClientCredential(lower, keep)) out[lower] = value;
   }
   return out;
 }
