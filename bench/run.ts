@@ -5,7 +5,8 @@
  * streamed TTFB, peak RSS and the keygate ratios. A report, not a test.
  *
  * Method (docs/performance.md): proxies pinned to core 0, generator, mock and
- * Redis to the other cores; a warm-up per setup; every run repeated `reps`
+ * Redis to the other cores; a warm-up per setup and a short uncounted prime
+ * right before each of its runs; every run repeated `reps`
  * times, interleaved across setups in a rotated order; a run disturbed by
  * other processes on the machine is retried and the disturbance reported.
  */
@@ -109,6 +110,7 @@ async function main() {
       // Rotate the order each repetition so no setup always runs first or after the same neighbour.
       const order = setups.map((_, i) => setups[(i + rep) % setups.length]!);
       for (const s of order) {
+        await loadgen.run(closed(s, opts.primeS * 1_000));
         const c = await measured(loadgen, closed(s, durationMs), pids, opts);
         closedRuns.get(s.name)!.push(c.result);
         foreign.get(s.name)!.push(c.foreign);

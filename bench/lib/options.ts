@@ -11,6 +11,12 @@ export interface BenchOptions {
   readonly reps: number;
   /** Closed-loop warm-up seconds per setup before the first repetition. */
   readonly warmupS: number;
+  /**
+   * Closed-loop seconds sent to a setup right before each of its measured
+   * runs, not counted: while other setups run it sits idle, V8 shrinks its
+   * young generation and the first seconds back under load are slower.
+   */
+  readonly primeS: number;
   /** Distinct users (JWTs); at least 1,000 so per-user caches cannot cheat. */
   readonly users: number;
   readonly connections: number;
@@ -25,9 +31,9 @@ export interface BenchOptions {
   readonly quick: boolean;
 }
 
-export const USAGE = `usage: node bench/run.ts [--quick] [--duration S] [--reps N] [--warmup S] [--users N]
-       [--connections N] [--rates 500,2000] [--only direct,bare-proxy,…] [--out FILE] [--max-foreign 0.1]
-env: BENCH_DURATION, BENCH_REPS, BENCH_WARMUP, BENCH_USERS, BENCH_MAX_FOREIGN (flags win)`;
+export const USAGE = `usage: node bench/run.ts [--quick] [--duration S] [--reps N] [--warmup S] [--prime S]
+       [--users N] [--connections N] [--rates 500,2000] [--only direct,bare-proxy,…] [--out FILE] [--max-foreign 0.1]
+env: BENCH_DURATION, BENCH_REPS, BENCH_WARMUP, BENCH_PRIME, BENCH_USERS, BENCH_MAX_FOREIGN (flags win)`;
 
 function positive(
   name: string,
@@ -55,6 +61,7 @@ export function parseBenchOptions(argv: readonly string[], env: NodeJS.ProcessEn
       duration: { type: "string" },
       reps: { type: "string" },
       warmup: { type: "string" },
+      prime: { type: "string" },
       users: { type: "string" },
       connections: { type: "string" },
       rates: { type: "string" },
@@ -72,7 +79,8 @@ export function parseBenchOptions(argv: readonly string[], env: NodeJS.ProcessEn
   return {
     durationS: positive("--duration", values.duration ?? env["BENCH_DURATION"], quick ? 1 : 3, false),
     reps: positive("--reps", values.reps ?? env["BENCH_REPS"], quick ? 1 : 3, true),
-    warmupS: positive("--warmup", values.warmup ?? env["BENCH_WARMUP"], quick ? 0.5 : 2, false),
+    warmupS: positive("--warmup", values.warmup ?? env["BENCH_WARMUP"], quick ? 0.5 : 5, false),
+    primeS: positive("--prime", values.prime ?? env["BENCH_PRIME"], quick ? 0.3 : 1, false),
     users: positive("--users", values.users ?? env["BENCH_USERS"], 1_000, true),
     connections: positive("--connections", values.connections, 50, true),
     rates,

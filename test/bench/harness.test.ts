@@ -71,9 +71,17 @@ describe("bench options", () => {
       users: 1000,
       connections: 50,
       rates: [500, 2000],
+      warmupS: 5,
+      primeS: 1,
       quick: false,
     });
-    expect(parseBenchOptions(["--quick"], {})).toMatchObject({ durationS: 1, reps: 1, warmupS: 0.5 });
+    expect(parseBenchOptions(["--quick"], {})).toMatchObject({
+      durationS: 1,
+      reps: 1,
+      warmupS: 0.5,
+      primeS: 0.3,
+    });
+    expect(parseBenchOptions(["--prime", "2.5"], { BENCH_PRIME: "4" }).primeS).toBe(2.5);
   });
 
   it("refuses a bad value with the usage", () => {
