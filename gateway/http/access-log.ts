@@ -1,7 +1,7 @@
 import type { MiddlewareHandler } from "hono";
 import type { Logger } from "pino";
 import type { Metrics } from "../metrics.ts";
-import type { GatewayEnv } from "./context.ts";
+import type { AccessLogFields, GatewayEnv } from "./context.ts";
 import { requestIdFor } from "./request-id.ts";
 
 /**
@@ -10,8 +10,14 @@ import { requestIdFor } from "./request-id.ts";
  * is done or the client went away, writes one log line and the metrics.
  * Hooked on the Node response's `close`, so streamed answers are timed to
  * their last byte.
+ *
+ * The line is built only from gateway-made values (`AccessLogFields`, the
+ * path without its query), so it skips pino's field redaction: walking ~110
+ * redaction paths per line cost ~4 % of the gateway's CPU under load. The
+ * value scrubber (a destination hook) still sees every line.
  */
 export function accessLog(listener: string, logger: Logger, metrics: Metrics): MiddlewareHandler<GatewayEnv> {
+  const access = logger.child({}, { redact: { paths: [] } });
   return async function accessLogStage(c, next) {
     const started = performance.now();
     const { incoming, outgoing } = c.env;
@@ -19,7 +25,7 @@ export function accessLog(listener: string, logger: Logger, metrics: Metrics): M
     c.set("requestId", requestId);
     c.set("route", "app");
     c.set("identity", undefined);
-    const fields: Record<string, unknown> = {};
+    const fields: AccessLogFields = {};
     c.set("log", fields);
     outgoing.setHeader("x-request-id", requestId);
     outgoing.once("close", () => {
@@ -30,7 +36,7 @@ export function accessLog(listener: string, logger: Logger, metrics: Metrics): M
       metrics.duration.observe({ listener, route }, seconds);
       const path = incoming.url ?? "/";
       const query = path.indexOf("?");
-      logger.info({
+      access.info({
         msg: "request",
         reqId: requestId,
         listener,

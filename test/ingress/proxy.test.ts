@@ -50,6 +50,31 @@ describe("ingress proxy", () => {
     expect(last().headers["x-forwarded-for"]).toBe("127.0.0.1");
   });
 
+  test("writes one access line per request: path without its query, a JWT in the path scrubbed", async () => {
+    const res = await fetch(`${kg.urls.ingress}/api/echo/${token}?page=2&key=${token}`, {
+      headers: { authorization: `Bearer ${token}`, "x-request-id": "access-line-1" },
+    });
+    expect(res.status).toBe(200);
+    await res.arrayBuffer();
+    // The line is written when the answer's socket write completes, just after the client has it.
+    await expect.poll(() => kg.logLines().filter((l) => l["reqId"] === "access-line-1").length).toBe(1);
+    const line = kg.logLines().find((l) => l["reqId"] === "access-line-1")!;
+    expect(line).toEqual({
+      level: "info",
+      time: expect.any(String),
+      pid: process.pid,
+      hostname: expect.any(String),
+      msg: "request",
+      reqId: "access-line-1",
+      listener: "ingress",
+      method: "GET",
+      path: "/api/echo/[REDACTED]",
+      status: 200,
+      ms: expect.any(Number),
+      user: "alice",
+    });
+  });
+
   test("never forwards client-sent x-keygate-* headers (spoofed user)", async () => {
     await fetch(`${kg.urls.ingress}/public/page`, {
       headers: { "x-keygate-user": "admin", "X-Keygate-Anything": "x" },

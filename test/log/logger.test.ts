@@ -1,3 +1,4 @@
+import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { createLogger, logListening } from "../../gateway/log/logger.ts";
@@ -148,5 +149,45 @@ describe("createLogger levels", () => {
     const listening = logs.lines().filter((l) => l["msg"] === "listening");
     expect(listening).toHaveLength(1);
     expect(listening[0]).toMatchObject({ level: "info", ...urls });
+  });
+});
+
+describe("stdout batching", () => {
+  // A child process so the logger writes to a real stdout pipe, as in production.
+  const script = (body: string) => `
+    import { createLogger, logListening } from ${JSON.stringify(new URL("../../gateway/log/logger.ts", import.meta.url).href)};
+    const log = createLogger();
+    ${body}`;
+
+  function run(body: string) {
+    const child = spawn(process.execPath, ["--input-type=module", "-e", script(body)], {
+      stdio: ["ignore", "pipe", "inherit"],
+    });
+    const seen: { at: number; line: string }[] = [];
+    const started = performance.now();
+    child.stdout.setEncoding("utf8").on("data", (text: string) => {
+      for (const line of text.split("\n").filter(Boolean))
+        seen.push({ at: performance.now() - started, line });
+    });
+    return { child, seen, exited: new Promise((resolve) => child.once("exit", resolve)) };
+  }
+
+  it("a lone line reaches stdout within the flush period while the process keeps running", async () => {
+    const { child, seen, exited } = run(`log.info("lone line"); setTimeout(() => {}, 5000);`);
+    await expect.poll(() => seen.length, { timeout: 2_000 }).toBe(1);
+    expect(JSON.parse(seen[0]!.line)).toMatchObject({ level: "info", msg: "lone line" });
+    expect(child.exitCode).toBeNull();
+    child.kill();
+    await exited;
+  });
+
+  it("lines still buffered when the process exits are written", async () => {
+    const { seen, exited } = run(`
+      logListening(log, { ingress: "i", egress: "e", admin: "a" });
+      setTimeout(() => { for (let i = 0; i < 3; i++) log.info({ i }, "late"); process.exit(0); }, 1000);`);
+    await expect.poll(() => seen.length, { timeout: 900 }).toBe(1);
+    expect(JSON.parse(seen[0]!.line)).toMatchObject({ msg: "listening", ingress: "i" });
+    await exited;
+    expect(seen.map((s) => JSON.parse(s.line).msg)).toEqual(["listening", "late", "late", "late"]);
   });
 });
