@@ -104,7 +104,6 @@ export async function startKeygate(o: KeygateOptions): Promise<Keygate> {
     // The product's default level: per-request access logs are part of what keygate costs.
     LOG_LEVEL: process.env["BENCH_KEYGATE_LOG_LEVEL"] ?? "info",
     ...(o.redisUrl ? { REDIS_URL: o.redisUrl } : {}),
-    ...(process.env["MALLOC_ARENA_MAX"] ? { MALLOC_ARENA_MAX: process.env["MALLOC_ARENA_MAX"] } : {}),
   };
   // Logs go to a file, as to a collector in production: the bench's own process must not parse them.
   const logFile = join(dir, "keygate.log");
