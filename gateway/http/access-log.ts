@@ -27,7 +27,6 @@ export function accessLog(listener: string, logger: Logger, metrics: Metrics): M
     c.set("identity", undefined);
     const fields: AccessLogFields = {};
     c.set("log", fields);
-    outgoing.setHeader("x-request-id", requestId);
     outgoing.once("close", () => {
       const seconds = (performance.now() - started) / 1000;
       const route = c.get("route");
@@ -50,5 +49,8 @@ export function accessLog(listener: string, logger: Logger, metrics: Metrics): M
       });
     });
     await next();
+    // Proxied answers carry the id in the one header set they write (no setHeader before writeHead:
+    // Node's merge path allocated per header). keygate's own answers get it here.
+    if (!outgoing.headersSent) c.res.headers.set("x-request-id", requestId);
   };
 }

@@ -154,3 +154,22 @@ test("a request with no credential at all → 401 in the provider's shape", asyn
     error: { type: "authentication_error", message: expect.any(String) },
   });
 });
+
+test("every egress answer echoes the request id: the provider's answer and keygate's own errors", async () => {
+  const user = await env.newUser();
+  await env.storeKey(user, "openai");
+  const ok = await fetch(`${env.egress}/openai/models`, {
+    headers: { authorization: `Bearer ${user.jwt}`, "x-request-id": "egress-ok-1" },
+  });
+  await ok.arrayBuffer();
+  expect([ok.status, ok.headers.get("x-request-id")]).toEqual([200, "egress-ok-1"]);
+  const denied = await fetch(`${env.egress}/openai/models`, { headers: { "x-request-id": "egress-401-1" } });
+  await denied.arrayBuffer();
+  expect([denied.status, denied.headers.get("x-request-id")]).toEqual([401, "egress-401-1"]);
+  const unknown = await fetch(`${env.egress}/nope/models`, {
+    headers: { authorization: `Bearer ${user.jwt}` },
+  });
+  await unknown.arrayBuffer();
+  expect(unknown.status).toBe(404);
+  expect(unknown.headers.get("x-request-id")).toMatch(/^[0-9a-f-]{36}$/);
+});
