@@ -4,7 +4,7 @@
  * this file touches `process` (signals, exit, stdio).
  */
 import { parseArgs } from "node:util";
-import { loadPolicyFile } from "../policies/load.ts";
+import { formatWarning, loadPolicyFile } from "../policies/load.ts";
 import { formatLimitsTable } from "../policies/table.ts";
 import { tokenCommand } from "./cli/token-command.ts";
 import { keygen, keysList, keysPut, keysRm, vaultRotate } from "./cli/vault-commands.ts";
@@ -58,7 +58,7 @@ async function check(args: string[]): Promise<number> {
     for (const error of result.errors) process.stderr.write(`${error}\n`);
     return 1;
   }
-  for (const warning of result.warnings) process.stderr.write(`warning: ${warning}\n`);
+  for (const warning of result.warnings) process.stderr.write(`warning: ${formatWarning(warning)}\n`);
   process.stdout.write(`${formatLimitsTable(result.policy)}\n`);
   return 0;
 }

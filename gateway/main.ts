@@ -1,4 +1,4 @@
-import { loadPolicyFile } from "../policies/load.ts";
+import { loadPolicyFile, type PolicyWarning } from "../policies/load.ts";
 import type { CompiledPolicy } from "../policies/types.ts";
 import { createAdminApp } from "./admin/app.ts";
 import { withDevJwtSecret } from "./config/dev-secret.ts";
@@ -44,7 +44,7 @@ export interface Gateway {
 async function loadStartupPolicy(
   file: string,
   env: NodeJS.ProcessEnv,
-): Promise<{ policy: CompiledPolicy; warnings: string[] }> {
+): Promise<{ policy: CompiledPolicy; warnings: PolicyWarning[] }> {
   const result = await loadPolicyFile(file, env);
   if (!result.ok) {
     throw new StartupError(

@@ -1,6 +1,6 @@
 import type { Logger } from "pino";
 import { diffPolicies } from "../policies/diff.ts";
-import { loadPolicyFile } from "../policies/load.ts";
+import { loadPolicyFile, type PolicyWarning } from "../policies/load.ts";
 import type { CompiledPolicy } from "../policies/types.ts";
 import { watchPolicyFile } from "../policies/watch.ts";
 import type { Metrics } from "./metrics.ts";
@@ -9,14 +9,16 @@ import type { RuntimeHolder } from "./runtime.ts";
 /**
  * A policy can be valid yet unusable here (e.g. `auth.secret_env` names an
  * unset variable): the runtime's message starts with the field path, and the
- * loader's warning for that field knows its line — use it, so every policy
- * error reads `FILE:LINE:COL: field: problem`.
+ * loader's warning for that field knows its position — use it, so every
+ * policy error reads `FILE:LINE:COL: field: problem`.
  */
-export function locateRuntimeError(message: string, file: string, warnings: readonly string[]): string {
+export function locateRuntimeError(
+  message: string,
+  file: string,
+  warnings: readonly PolicyWarning[],
+): string {
   const field = message.slice(0, message.indexOf(":"));
-  const position = warnings
-    .map((warning) => /^(.*:\d+:\d+): ([^:]+):/.exec(warning))
-    .find((match) => match !== null && match[2] === field)?.[1];
+  const position = warnings.find((warning) => warning.field === field)?.position;
   return `${position ?? file}: ${message}`;
 }
 

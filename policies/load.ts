@@ -20,9 +20,23 @@ import { fromZod, genericMessage } from "./zod-issues.ts";
 
 type Env = Readonly<Record<string, string | undefined>>;
 
+/** A valid but suspicious setting, located in the file. */
+export interface PolicyWarning {
+  /** `FILE:LINE:COL` of the value. */
+  readonly position: string;
+  /** The field's path, e.g. `auth.secret_env`. */
+  readonly field: string;
+  readonly message: string;
+}
+
 export type LoadResult =
-  | { ok: true; policy: CompiledPolicy; warnings: string[] }
+  | { ok: true; policy: CompiledPolicy; warnings: PolicyWarning[] }
   | { ok: false; errors: string[] };
+
+/** `FILE:LINE:COL: field: message`, the same shape as every policy error. */
+export function formatWarning(warning: PolicyWarning): string {
+  return `${warning.position}: ${warning.field}: ${warning.message}`;
+}
 
 /**
  * Loads `file`. A file that cannot be read gives one `FILE:1:1: (file): cannot read: …` error.
@@ -63,14 +77,19 @@ function compileBytes(text: string, bytes: Buffer, file: string, env: Env): Load
         return formatIssue(file, pos, "(yaml)", `${what}, expected valid YAML`);
       }),
     };
-  const render = (issues: PolicyIssue[]) => {
-    const located = issues.map((issue) => ({ issue, pos: locate(doc, lines, issue) }));
-    located.sort((a, b) => a.pos.line - b.pos.line || a.pos.col - b.pos.col);
-    const text = located.map(({ issue, pos }) =>
-      formatIssue(file, pos, formatPath(issue.path), issue.message),
-    );
-    return [...new Set(text)];
+  const located = (issues: PolicyIssue[]): PolicyWarning[] => {
+    const all = issues.map((issue) => ({ issue, pos: locate(doc, lines, issue) }));
+    all.sort((a, b) => a.pos.line - b.pos.line || a.pos.col - b.pos.col);
+    const seen = new Set<string>();
+    return all
+      .map(({ issue, pos }) => ({
+        position: `${file}:${pos.line}:${pos.col}`,
+        field: formatPath(issue.path),
+        message: issue.message,
+      }))
+      .filter((w) => !seen.has(formatWarning(w)) && seen.add(formatWarning(w)));
   };
+  const render = (issues: PolicyIssue[]) => located(issues).map(formatWarning);
   const issues = expandEnv(doc.contents, env);
   // A value whose variable is unset is reported once, for the variable, not again for its shape.
   const unexpanded = new Set(issues.map((i) => formatPath(i.path)));
@@ -92,5 +111,5 @@ function compileBytes(text: string, bytes: Buffer, file: string, env: Env): Load
   if (!parsed.success || issues.length > 0) return { ok: false, errors: render(issues) };
   const hash = createHash("sha256").update(bytes).digest("hex").slice(0, 12);
   const policy = compilePolicy(parsed.data, resolve(file), hash);
-  return { ok: true, policy, warnings: render(findWarnings(parsed.data, env)) };
+  return { ok: true, policy, warnings: located(findWarnings(parsed.data, env)) };
 }

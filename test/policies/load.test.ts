@@ -3,7 +3,7 @@ import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { compilePolicyText, loadPolicyFile } from "../../policies/load.ts";
+import { compilePolicyText, formatWarning, loadPolicyFile } from "../../policies/load.ts";
 import { BASE, compileErrors, compileOk, ENV } from "./helpers.ts";
 
 const root = join(import.meta.dirname, "..", "..");
@@ -64,9 +64,17 @@ describe("warnings", () => {
     expect(result).toMatchObject({
       ok: true,
       warnings: [
-        "test.yaml:4:15: auth.secret_env: KEYGATE_JWT_SECRET is not set in this environment, expected it to hold the JWT secret when keygate starts",
+        {
+          position: "test.yaml:4:15",
+          field: "auth.secret_env",
+          message:
+            "KEYGATE_JWT_SECRET is not set in this environment, expected it to hold the JWT secret when keygate starts",
+        },
       ],
     });
+    expect(result.ok && result.warnings.map(formatWarning)).toEqual([
+      "test.yaml:4:15: auth.secret_env: KEYGATE_JWT_SECRET is not set in this environment, expected it to hold the JWT secret when keygate starts",
+    ]);
   });
 
   it("warns about trusting every proxy, plain-http providers and tiers without a tier claim", () => {
@@ -79,7 +87,7 @@ tiers:
   pro: { a: 2/1s }
 `;
     const result = compilePolicyText(text, "test.yaml", ENV);
-    expect(result.ok && result.warnings).toEqual([
+    expect(result.ok && result.warnings.map(formatWarning)).toEqual([
       "test.yaml:7:17: trust_proxies[0]: trusts every address, so any client can forge x-forwarded-for; expected your proxies' CIDRs",
       "test.yaml:9:22: providers.local.base_url: sends provider keys over plain http, expected https outside loopback",
       "test.yaml:13:3: tiers: are defined but auth.tier_claim is not set, so no user ever gets a tier",
