@@ -3,21 +3,33 @@
  * process started per SPEC §1–2 with every listener on a free loopback port,
  * and one provider key stored per bench user through the key API.
  */
-import type { ChildProcess } from "node:child_process";
+import { type ChildProcess, execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { promisify } from "node:util";
 import { Pool, request } from "undici";
 import { BENCH_AUDIENCE, BENCH_ISSUER, fakeProviderKey } from "./jwts.ts";
 import { spawnPinned, stop } from "./procs.ts";
 
-/** keygate's entry point, relative to the repository root. */
-export const KEYGATE_CLI = "gateway/cli.ts";
+const run = promisify(execFile);
+
+/** keygate's sources' entry point, relative to the repository root. */
+const KEYGATE_SOURCE = "gateway/cli.ts";
+/** What ships and what the bench measures: the compiled build (`npm run build`, as `npm start` and the image run). */
+export const KEYGATE_CLI = "dist/gateway/cli.js";
 
 /** True once the gateway's entry point exists in the tree. */
 export function keygateAvailable(root: string): boolean {
-  return existsSync(join(root, KEYGATE_CLI));
+  return existsSync(join(root, KEYGATE_SOURCE));
+}
+
+let built: Promise<unknown> | undefined;
+/** Compiles the sources once per bench process, so the figures are never those of a stale build. */
+function buildOnce(root: string): Promise<unknown> {
+  built ??= run(join(root, "node_modules/.bin/tsc"), ["-p", "tsconfig.build.json"], { cwd: root });
+  return built;
 }
 
 export interface BenchLimit {
@@ -86,8 +98,9 @@ export interface KeygateOptions {
   readonly nodeArgs?: readonly string[];
 }
 
-/** Starts `node gateway/cli.ts serve` and waits for its `listening` line. */
+/** Builds if needed, starts `node dist/gateway/cli.js serve` and waits for its `listening` line. */
 export async function startKeygate(o: KeygateOptions): Promise<Keygate> {
+  await buildOnce(o.root);
   const dir = mkdtempSync(join(tmpdir(), "keygate-bench-kg-"));
   const policies = writePolicy(dir, o.mockUrl, o.limits ?? GENEROUS_LIMITS);
   const env: NodeJS.ProcessEnv = {

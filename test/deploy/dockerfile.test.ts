@@ -11,7 +11,7 @@ function runtime(all: Instruction[]): Instruction[] {
 }
 
 describe("Dockerfile", () => {
-  it("builds on Node 24: slim for npm, distroless for the runtime", async () => {
+  it("builds on Node 24: slim for npm and the compile, distroless for the runtime", async () => {
     const all = await instructions();
     const args = Object.fromEntries(
       all.filter((i) => i.keyword === "ARG" && i.args.includes("=")).map((i) => i.args.split("=")),
@@ -20,14 +20,26 @@ describe("Dockerfile", () => {
     const froms = all.filter((i) => i.keyword === "FROM").map((i) => i.args);
     expect(froms).toEqual([
       `node:\${NODE_MAJOR}-slim AS deps`,
+      `node:\${NODE_MAJOR}-slim AS build`,
       `gcr.io/distroless/nodejs\${NODE_MAJOR}-debian12:nonroot AS runtime`,
     ]);
   });
 
-  it("installs only production dependencies from the lockfile", async () => {
-    const runs = (await instructions()).filter((i) => i.keyword === "RUN").map((i) => i.args);
-    expect(runs).toHaveLength(1);
-    expect(runs[0]).toMatch(/^npm ci --omit=dev\b/);
+  it("ships only production dependencies from the lockfile, and the compiled build", async () => {
+    const all = await instructions();
+    const runs = (stage: number) =>
+      all.filter((i) => i.stage === stage && i.keyword === "RUN").map((i) => i.args);
+    expect(runs(0)).toHaveLength(1);
+    expect(runs(0)[0]).toMatch(/^npm ci --omit=dev\b/);
+    // The build stage needs the dev dependencies (TypeScript), but none of them reaches the runtime.
+    expect(runs(1)).toEqual(["npm ci --ignore-scripts --no-audit --no-fund", "npm run build"]);
+    const fromStages = runtime(all)
+      .filter((i) => i.keyword === "COPY" && i.args.startsWith("--from"))
+      .map((i) => i.args);
+    expect(fromStages).toEqual([
+      "--from=deps /app/node_modules ./node_modules",
+      "--from=build /app/dist ./dist",
+    ]);
   });
 
   it("runs as a non-root numeric user", async () => {
@@ -39,7 +51,7 @@ describe("Dockerfile", () => {
     const rt = runtime(await instructions());
     const entrypoint = execForm(rt.find((i) => i.keyword === "ENTRYPOINT")?.args ?? "");
     const cmd = execForm(rt.find((i) => i.keyword === "CMD")?.args ?? "");
-    expect(entrypoint).toEqual(["/nodejs/bin/node", "--max-semi-space-size=8", "gateway/cli.ts"]);
+    expect(entrypoint).toEqual(["/nodejs/bin/node", "--max-semi-space-size=8", "dist/gateway/cli.js"]);
     expect(cmd).toEqual(["serve"]);
     const pkg = JSON.parse(await readRepo("package.json")) as { scripts: Record<string, string> };
     expect(`node ${entrypoint?.slice(1).join(" ")} ${cmd?.join(" ")}`).toBe(pkg.scripts["start"]);
@@ -65,11 +77,24 @@ describe("Dockerfile", () => {
     );
   });
 
-  it("copies only the sources, policy, schema and lockfile, each allowed by .dockerignore", async () => {
-    const copies = runtime(await instructions()).filter(
-      (i) => i.keyword === "COPY" && !i.args.startsWith("--from"),
-    );
-    const sources = copies.flatMap((i) => i.args.split(/\s+/).slice(0, -1)).sort();
+  it("copies only the sources, build config, policy, schema and lockfile, each allowed by .dockerignore", async () => {
+    const all = await instructions();
+    const sourcesOf = (copies: Instruction[]) =>
+      [
+        ...new Set(
+          copies
+            .filter((i) => i.keyword === "COPY" && !i.args.startsWith("--from"))
+            .flatMap((i) => i.args.split(/\s+/).slice(0, -1)),
+        ),
+      ].sort();
+    // The runtime gets no sources: only the compiled build (above), the policy, schema and lockfile.
+    expect(sourcesOf(runtime(all))).toEqual([
+      "package-lock.json",
+      "package.json",
+      "policies.schema.json",
+      "policies.yaml",
+    ]);
+    const sources = sourcesOf(all);
     expect(sources).toEqual([
       "gateway",
       "package-lock.json",
@@ -77,6 +102,8 @@ describe("Dockerfile", () => {
       "policies",
       "policies.schema.json",
       "policies.yaml",
+      "tsconfig.build.json",
+      "tsconfig.json",
     ]);
     const ignore = (await readRepo(".dockerignore")).split("\n").filter((l) => l && !l.startsWith("#"));
     expect(ignore[0]).toBe("*");

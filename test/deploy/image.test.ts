@@ -1,6 +1,6 @@
 /**
  * The image, without a Docker engine: lay out what the Dockerfile's runtime
- * stage copies (sources, policy, production dependencies only) in a temp
+ * stage copies (the compiled build, policy, production dependencies only) in a temp
  * "image root", then run its ENTRYPOINT + CMD with its ENV from /app, the
  * HEALTHCHECK command against it, and SIGTERM. This catches a runtime import
  * of a dev dependency or of a file the image does not copy, and a health check
@@ -8,7 +8,7 @@
  */
 import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { chmod, cp, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { chmod, cp, mkdir, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, isAbsolute, join, relative } from "node:path";
 import { promisify } from "node:util";
@@ -59,9 +59,23 @@ async function buildImage(instructions: Instruction[]): Promise<Image> {
   for (const copy of rt.filter((i) => i.keyword === "COPY")) {
     const parts = copy.args.split(/\s+/);
     const dest = parts.at(-1) as string;
-    if (parts[0]?.startsWith("--from")) {
-      for (const pkg of await productionPackages()) {
-        await cp(join(REPO_DIR, pkg), join(workdir, pkg), { recursive: true, dereference: true });
+    if (parts[0]?.startsWith("--from=")) {
+      const stage = parts[0].slice("--from=".length);
+      if (stage === "deps") {
+        for (const pkg of await productionPackages()) {
+          await cp(join(REPO_DIR, pkg), join(workdir, pkg), { recursive: true, dereference: true });
+        }
+      } else if (stage === "build") {
+        // The build stage's `npm run build`, written straight to where the runtime stage puts it.
+        await run(
+          join(REPO_DIR, "node_modules/.bin/tsc"),
+          ["-p", "tsconfig.build.json", "--outDir", inImage(dest)],
+          {
+            cwd: REPO_DIR,
+          },
+        );
+      } else {
+        throw new Error(`COPY from an unknown stage: ${copy.args}`);
       }
       continue;
     }
@@ -149,7 +163,13 @@ describe("the image's runtime stage, run without Docker", () => {
   });
 
   it("starts with the image's ENTRYPOINT and CMD from its WORKDIR, with production dependencies only", async () => {
-    expect(image.start).toEqual([NODE_IN_IMAGE, "--max-semi-space-size=8", "gateway/cli.ts", "serve"]);
+    expect(image.start).toEqual([NODE_IN_IMAGE, "--max-semi-space-size=8", "dist/gateway/cli.js", "serve"]);
+    // Compiled JavaScript only: no TypeScript source (and so no type stripping) in the image.
+    const shipped = (await readdir(image.workdir, { recursive: true })).filter(
+      (f) => !f.startsWith("node_modules"),
+    );
+    expect(shipped.filter((f) => f.endsWith(".ts"))).toEqual([]);
+    expect(shipped).toContain(join("dist", "gateway", "cli.js"));
     const ready = await fetch(`http://${admin}/readyz`);
     expect(ready.status).toBe(200);
     expect(await ready.json()).toEqual({ store: "ok" });
