@@ -42,6 +42,46 @@ describe("redis store specifics", () => {
     expect(await inspector.hget(c.key, "n")).toBe("0");
   });
 
+  it("settlements made in the same turn share one script call, each applied to its own counter", async () => {
+    const store = createRedisStore(redis);
+    const counter = (user: string) =>
+      ({
+        key: `kg:q:{u:${user}}:batch:t`,
+        tag: `{u:${user}}`,
+        kind: "t",
+        limit: "batch",
+        quota: 1_000,
+        windowMs: 60_000,
+        cost: 100,
+        enforce: true,
+      }) as const;
+    const users = ["ann", "bob", "cy"];
+    const taken = await Promise.all(users.map((u) => store.take([counter(u)], `${u}.1`)));
+    const scriptCalls = async () => {
+      const stats = await inspector.info("commandstats");
+      return Number(/cmdstat_evalsha:calls=(\d+)/.exec(stats)?.[1] ?? 0);
+    };
+    const before = await scriptCalls();
+    await Promise.all(
+      users.map((u, i) =>
+        store.adjust([
+          {
+            key: counter(u).key,
+            tag: counter(u).tag,
+            start: taken[i]!.states[0]!.start,
+            delta: -10 * (i + 1),
+          },
+        ]),
+      ),
+    );
+    expect((await scriptCalls()) - before).toBe(1);
+    expect(await Promise.all(users.map((u) => inspector.hget(counter(u).key, "n")))).toEqual([
+      "90",
+      "80",
+      "70",
+    ]);
+  });
+
   it("ignores a crashed instance's expired lease and keeps keys bounded by their window", async () => {
     const store = createRedisStore(redis);
     const c = {
