@@ -133,31 +133,33 @@ export function createRedisStore(redis: RedisConnection, nodes?: NodeHealth): Qu
     }
   }
 
-  function runAdjust(group: readonly Adjustment[]): Promise<unknown> {
-    return call("settle", group[0]!.tag, () =>
-      client.kgAdjust(group.length, ...group.map((a) => a.key), ...group.flatMap((a) => [a.start, a.delta])),
-    );
-  }
-
   /**
-   * On a single Redis, settlements of calls that end in the same event-loop
-   * turn share one script call: under load that is several calls' worth of
-   * commands, replies and socket writes saved. The answers are already sent;
-   * callers wait one turn longer. (On a cluster, keys of different users sit
-   * in different slots and cannot share a script.)
+   * Settlements that end in the same event-loop turn and share a script
+   * group (everything on a single Redis, one hash tag on a cluster) share one
+   * script call: under load that is several calls' worth of commands, replies
+   * and socket writes saved. The answers are already sent; callers wait one
+   * turn longer.
    */
-  let batch: { readonly items: Adjustment[]; readonly done: Promise<void> } | undefined;
-  function settleSoon(adjustments: readonly Adjustment[]): Promise<void> {
-    if (adjustments.length === 0) return Promise.resolve();
+  const batches = new Map<string, { readonly items: Adjustment[]; readonly done: Promise<void> }>();
+  function settleSoon(group: readonly Adjustment[]): Promise<void> {
+    const key = cluster ? group[0]!.tag : "";
+    let batch = batches.get(key);
     if (!batch) {
       const items: Adjustment[] = [];
       const done = new Promise<void>((resolve) => setImmediate(resolve)).then(async () => {
-        batch = undefined;
-        await runAdjust(items);
+        batches.delete(key);
+        await call("settle", items[0]!.tag, () =>
+          client.kgAdjust(
+            items.length,
+            ...items.map((a) => a.key),
+            ...items.flatMap((a) => [a.start, a.delta]),
+          ),
+        );
       });
       batch = { items, done };
+      batches.set(key, batch);
     }
-    batch.items.push(...adjustments);
+    batch.items.push(...group);
     return batch.done;
   }
 
@@ -193,8 +195,7 @@ export function createRedisStore(redis: RedisConnection, nodes?: NodeHealth): Qu
       return { allowed, states: counters.map((c) => stateOf.get(c)!) };
     },
     async adjust(adjustments) {
-      if (!cluster) return settleSoon(adjustments);
-      await Promise.all(groups(adjustments, true).map((g) => runAdjust(g)));
+      await Promise.all(groups(adjustments, cluster !== undefined).map(settleSoon));
     },
     renew: (leases, leaseId, ttlMs) => lease("renew", leases, leaseId, ttlMs),
     release: (leases, leaseId) => lease("release", leases, leaseId, 0),
