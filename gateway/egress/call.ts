@@ -107,7 +107,7 @@ export async function callProvider(p: ProviderCall): Promise<void> {
             dropUsageChunk: p.call.dropUsageChunk,
             contentType: typeof contentType === "string" ? contentType : undefined,
           });
-          return tap.transform;
+          return tap;
         },
       },
       outgoing,

@@ -1,24 +1,46 @@
-import { Transform } from "node:stream";
+import type { Transform } from "node:stream";
 import type { ProviderApi } from "../../policies/types.ts";
-import { createUsageObserver, type Usage, type UsageObserver } from "../providers/usage/index.ts";
-import { scrubErrorBody } from "../scrub/shapes.ts";
-import { createKeyScrubber } from "../scrub/stream.ts";
+import { createUsageObserver, type Usage } from "../providers/usage/index.ts";
+import type { BodyRewrite } from "../proxy/upstream.ts";
+import { createErrorBodyScrubber } from "../scrub/error-body.ts";
+import { type BodyFilter, createKeyScrubber, filterTransform, filterWhole } from "../scrub/stream.ts";
 
-/** Error bodies are buffered (up to this) so key shapes can be scrubbed as a whole. */
-const MAX_ERROR_BODY = 1024 * 1024;
-
-export interface AnswerTap {
-  readonly transform: Transform;
+export interface AnswerTap extends BodyRewrite {
   /** Provider-reported usage seen in the body so far. */
   usage(): Usage | undefined;
 }
 
 /**
- * The body path of an egress answer. 2xx: bytes stream through as they
- * arrive — usage is read on the way (and OpenAI's usage-only chunk dropped
- * when the client did not ask for it), then the exact key is scrubbed,
- * holding back at most key-length − 1 bytes. Non-2xx: buffered (small) and
- * scrubbed for the key and any key shape.
+ * 2xx: usage is read on the way (and OpenAI's usage-only chunk dropped when
+ * the client did not ask for it), then the exact key is scrubbed, holding back
+ * at most key-length − 1 bytes.
+ */
+function answerFilter(
+  key: string,
+  observe: ((chunk: Uint8Array) => Uint8Array) | undefined,
+  end: () => Uint8Array,
+): BodyFilter {
+  const scrubber = createKeyScrubber(key);
+  return {
+    push(chunk) {
+      const passed = observe ? observe(chunk) : chunk;
+      return passed.length > 0 ? scrubber.push(passed) : passed;
+    },
+    flush() {
+      const tail = end();
+      const scrubbed = tail.length > 0 ? scrubber.push(tail) : tail;
+      const held = scrubber.flush();
+      return held.length === 0 ? scrubbed : Buffer.concat([scrubbed, held]);
+    },
+  };
+}
+
+const NOTHING = () => new Uint8Array(0);
+
+/**
+ * The body path of an egress answer, as a stream or whole (see
+ * `BodyRewrite`). Non-2xx bodies are buffered (up to 1 MiB) and scrubbed for
+ * the key and any key shape.
  */
 export function answerTap(
   status: number,
@@ -32,46 +54,26 @@ export function answerTap(
   },
 ): AnswerTap {
   if (status < 200 || status >= 300) {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    const overflow = createKeyScrubber(key);
-    const transform = new Transform({
-      transform(chunk: Buffer, _encoding, done) {
-        if (size < MAX_ERROR_BODY) {
-          chunks.push(chunk);
-          size += chunk.length;
-          done();
-        } else {
-          done(null, overflow.push(chunk));
-        }
-      },
-      flush(done) {
-        this.push(scrubErrorBody(Buffer.concat(chunks), key));
-        done(null, overflow.flush());
-      },
-    });
-    return { transform, usage: () => undefined };
+    const filter = createErrorBodyScrubber(key);
+    return {
+      stream: (): Transform => filterTransform(filter),
+      whole: (body) => filterWhole(filter, body),
+      usage: () => undefined,
+    };
   }
-  const scrubber = createKeyScrubber(key);
-  const observer: UsageObserver | undefined = options.observeUsage
+  const observer = options.observeUsage
     ? createUsageObserver(options.api, {
         stream: options.stream,
         dropUsageChunk: options.dropUsageChunk,
         contentType: options.contentType,
       })
     : undefined;
-  const transform = new Transform({
-    transform(chunk: Buffer, _encoding, done) {
-      const passed = observer ? observer.push(chunk) : chunk;
-      done(null, passed.length > 0 ? scrubber.push(passed) : passed);
-    },
-    flush(done) {
-      if (observer) {
-        const tail = observer.end();
-        if (tail.length > 0) this.push(scrubber.push(tail));
-      }
-      done(null, scrubber.flush());
-    },
-  });
-  return { transform, usage: () => observer?.usage() };
+  const filter = observer
+    ? answerFilter(key, observer.push, observer.end)
+    : answerFilter(key, undefined, NOTHING);
+  return {
+    stream: () => filterTransform(filter),
+    whole: (body) => filterWhole(filter, body),
+    usage: () => observer?.usage(),
+  };
 }

@@ -27,12 +27,34 @@ export interface ForwardRequest {
   readonly body: Readable | Buffer | string | null;
   /** Headers keygate adds to the answer (request id, RateLimit, …). */
   readonly answerHeaders: Readonly<Record<string, string>>;
-  /**
-   * Egress hook: sees status and upstream headers, may rewrite headers and
-   * return a transform for the body (scrubbing, usage). When it returns one,
-   * `content-length` is dropped because the body length may change.
-   */
-  readonly onResponse?: (status: number, headers: HeaderMap) => Transform | undefined;
+  /** Egress hook: sees status and upstream headers, may rewrite headers and return a body rewrite. */
+  readonly onResponse?: (status: number, headers: HeaderMap) => BodyRewrite | undefined;
+}
+
+/**
+ * How an answer's body is rewritten (egress: scrubbing, usage). An answer
+ * that declares a length of at most `WHOLE_BODY_MAX_BYTES` and is not an
+ * event stream is read whole and sent as `whole(body)` with its exact
+ * `content-length`: a JSON answer is useless to a client until its last byte
+ * anyway, and one write (headers and body, no chunked framing) is far cheaper
+ * than a stream. Any other answer streams through `stream()`, chunked.
+ */
+export interface BodyRewrite {
+  stream(): Transform;
+  whole(body: Uint8Array): Uint8Array;
+}
+
+/** Largest answer read whole (the usage observer already holds JSON bodies up to 1 MiB). */
+export const WHOLE_BODY_MAX_BYTES = 1024 * 1024;
+
+function readsWhole(headers: HeaderMap): boolean {
+  const length = headers["content-length"];
+  const type = headers["content-type"];
+  return (
+    typeof length === "string" &&
+    Number(length) <= WHOLE_BODY_MAX_BYTES &&
+    !(typeof type === "string" && type.startsWith("text/event-stream"))
+  );
 }
 
 export interface Upstream {
@@ -51,7 +73,11 @@ export interface Upstream {
 function translate(err: unknown, name: string): GatewayError {
   const code = (err as { code?: string }).code ?? "";
   const cause = { cause: err };
-  if (code === "UND_ERR_CONNECT_TIMEOUT" || code === "UND_ERR_HEADERS_TIMEOUT") {
+  if (
+    code === "UND_ERR_CONNECT_TIMEOUT" ||
+    code === "UND_ERR_HEADERS_TIMEOUT" ||
+    code === "UND_ERR_BODY_TIMEOUT"
+  ) {
     return new GatewayError(
       504,
       "upstream-timeout",
@@ -130,15 +156,25 @@ export function createUpstream(options: UpstreamOptions, metrics: Metrics): Upst
     bodyTimeout: options.timeoutMs,
   });
 
+  /** The error to answer with for a failed call, counted. */
+  const failed = (err: unknown): GatewayError => {
+    const translated = translate(err, options.name);
+    metrics.upstreamErrors.inc({ upstream: options.name, kind: errorKind(translated) });
+    return translated;
+  };
+
   return {
     origin: options.origin,
     async forward(request, res) {
-      // A client that goes away before the upstream answers cancels the call. undici takes any
+      // A client that goes away before the answer is sent cancels the call. undici takes any
       // emitter of `abort` as a signal: far cheaper per request than an AbortController.
       const cancel = new EventEmitter();
       const onClose = () => cancel.emit("abort");
       res.once("close", onClose);
       let answer: Awaited<ReturnType<Pool["request"]>>;
+      let headers: HeaderMap;
+      let rewrite: BodyRewrite | undefined;
+      let whole: Uint8Array | undefined;
       try {
         answer = await pool.request({
           method: request.method as "GET",
@@ -147,21 +183,27 @@ export function createUpstream(options: UpstreamOptions, metrics: Metrics): Upst
           body: request.body,
           signal: cancel,
         });
+        headers = forwardableHeaders(answer.headers);
+        rewrite = request.onResponse?.(answer.statusCode, headers);
+        if (rewrite && readsWhole(headers))
+          whole = rewrite.whole(new Uint8Array(await answer.body.arrayBuffer()));
       } catch (err) {
-        res.off("close", onClose);
         if (res.destroyed) return;
-        const translated = translate(err, options.name);
-        metrics.upstreamErrors.inc({ upstream: options.name, kind: errorKind(translated) });
-        throw translated;
+        throw failed(err);
+      } finally {
+        res.off("close", onClose);
       }
-      res.off("close", onClose);
-      const headers = forwardableHeaders(answer.headers);
-      const transform = request.onResponse?.(answer.statusCode, headers);
+      if (whole) headers["content-length"] = String(whole.length);
+      const transform = whole ? undefined : rewrite?.stream();
       if (transform) delete headers["content-length"];
       // Lower-case to replace (not duplicate) an upstream header of the same name: undici's names are lower-case.
       for (const name in request.answerHeaders)
         headers[name.toLowerCase()] = request.answerHeaders[name] as string;
       res.writeHead(answer.statusCode, headers);
+      if (whole) {
+        res.end(whole);
+        return;
+      }
       // An event stream's client should see the status before the first event (a model may think for
       // seconds); other answers send headers with the first body chunk, saving a write.
       const type = headers["content-type"];
@@ -176,9 +218,7 @@ export function createUpstream(options: UpstreamOptions, metrics: Metrics): Upst
         await answer.body.dump();
         return answer.statusCode;
       } catch (err) {
-        const translated = translate(err, options.name);
-        metrics.upstreamErrors.inc({ upstream: options.name, kind: errorKind(translated) });
-        throw translated;
+        throw failed(err);
       }
     },
     close: () => pool.close(),

@@ -16,13 +16,16 @@ const EMPTY = Buffer.alloc(0);
 /** The SPEC's bound: keys are at most 256 characters, so at most 255 bytes are ever held back. */
 export const MAX_SECRET_BYTES = 256;
 
-/** Incremental scrubber: feed chunks in order, then `flush()` once at the end. */
-export interface KeyScrubber {
-  /** Scrubbed bytes ready to send (may be empty, may be a view of `chunk`). */
+/** An incremental body rewrite: feed chunks in order, then `flush()` once at the end. */
+export interface BodyFilter {
+  /** Bytes ready to send (may be empty, may be a view of `chunk`). */
   push(chunk: Uint8Array): Uint8Array;
-  /** Releases a held-back tail that turned out not to be the secret; resets for reuse. */
+  /** Releases what was held back; resets for reuse. */
   flush(): Uint8Array;
 }
+
+/** Scrubs one exact secret; `flush()` releases a held-back tail that turned out not to be the secret. */
+export type KeyScrubber = BodyFilter;
 
 /**
  * @example const s = createKeyScrubber(key); res.write(s.push(chunk)); …; res.end(s.flush());
@@ -84,21 +87,23 @@ export function createKeyScrubber(secret: string): KeyScrubber {
   };
 }
 
-/**
- * The same scrubber as a `node:stream` Transform, for `pipeline()`.
- *
- * @example await pipeline(upstreamBody, keyScrubTransform(key), res);
- */
-export function keyScrubTransform(secret: string): Transform {
-  const scrubber = createKeyScrubber(secret);
+/** A filter as a `node:stream` Transform, for `pipe()`/`pipeline()`. */
+export function filterTransform(filter: BodyFilter): Transform {
   return new Transform({
     transform(chunk: Buffer, _encoding, callback) {
-      const out = scrubber.push(chunk);
+      const out = filter.push(chunk);
       callback(null, out.length === 0 ? undefined : out);
     },
     flush(callback) {
-      const out = scrubber.flush();
+      const out = filter.flush();
       callback(null, out.length === 0 ? undefined : out);
     },
   });
+}
+
+/** A filter applied to a whole body at once: what the stream would have sent, in one buffer. */
+export function filterWhole(filter: BodyFilter, body: Uint8Array): Uint8Array {
+  const head = filter.push(body);
+  const tail = filter.flush();
+  return tail.length === 0 ? head : Buffer.concat([head, tail]);
 }

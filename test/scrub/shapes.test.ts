@@ -3,9 +3,9 @@ import { Readable } from "node:stream";
 import { buffer } from "node:stream/consumers";
 import { pipeline } from "node:stream/promises";
 import { describe, expect, it } from "vitest";
-import { errorBodyScrubTransform } from "../../gateway/scrub/error-body.ts";
+import { createErrorBodyScrubber } from "../../gateway/scrub/error-body.ts";
 import { ERROR_BODY_SHAPE_LIMIT, scrubErrorBody, scrubHeaders } from "../../gateway/scrub/shapes.ts";
-import { createKeyScrubber } from "../../gateway/scrub/stream.ts";
+import { createKeyScrubber, filterTransform } from "../../gateway/scrub/stream.ts";
 
 const R = "[REDACTED]";
 const openaiKey = () => `sk-test-${randomBytes(24).toString("hex")}`;
@@ -85,9 +85,9 @@ describe("2xx bodies: only the exact key", () => {
   });
 });
 
-describe("errorBodyScrubTransform", () => {
+describe("createErrorBodyScrubber", () => {
   const run = async (chunks: string[], key: string, limit?: number) => {
-    const t = errorBodyScrubTransform(key, limit);
+    const t = filterTransform(createErrorBodyScrubber(key, limit));
     const [out] = await Promise.all([
       buffer(t),
       pipeline(Readable.from(chunks.map((c) => Buffer.from(c))), t),
@@ -113,6 +113,6 @@ describe("errorBodyScrubTransform", () => {
   });
 
   it("refuses a bad limit", () => {
-    expect(() => errorBodyScrubTransform(openaiKey(), 0)).toThrow("limit must be a positive integer");
+    expect(() => createErrorBodyScrubber(openaiKey(), 0)).toThrow("limit must be a positive integer");
   });
 });

@@ -3,7 +3,7 @@ import { Readable } from "node:stream";
 import { buffer } from "node:stream/consumers";
 import { pipeline } from "node:stream/promises";
 import { describe, expect, it } from "vitest";
-import { createKeyScrubber, keyScrubTransform } from "../../gateway/scrub/stream.ts";
+import { createKeyScrubber, filterTransform } from "../../gateway/scrub/stream.ts";
 
 const R = "[REDACTED]";
 const fakeKey = () => `sk-test-${randomBytes(24).toString("hex")}`;
@@ -130,14 +130,14 @@ describe("createKeyScrubber", () => {
   });
 });
 
-describe("keyScrubTransform", () => {
+describe("filterTransform", () => {
   it("scrubs a piped stream, including a key split across chunks", async () => {
     const key = fakeKey();
     const source = Readable.from([
       Buffer.from(`a ${key.slice(0, 7)}`),
       Buffer.from(`${key.slice(7)} b ${key.slice(0, 3)}`),
     ]);
-    const t = keyScrubTransform(key);
+    const t = filterTransform(createKeyScrubber(key));
     const [out] = await Promise.all([buffer(t), pipeline(source, t)]);
     expect(out.toString()).toBe(`a ${R} b ${key.slice(0, 3)}`);
   });
