@@ -14,14 +14,21 @@ import { StoreUnavailableError } from "../errors.ts";
 import type { RedisConnection } from "../store/redis.ts";
 import { ADJUST, LEASE, PEEK, TAKE } from "./lua.ts";
 import type { NodeHealth } from "./store-health.ts";
+import { turnBatcher } from "./turn-batch.ts";
 import type { Adjustment, Counter, CounterState, LeaseKey, QuotaStore, TakeResult } from "./types.ts";
 
-type Script = (numKeys: number, ...args: (string | number)[]) => Promise<unknown>;
+type ScriptArgs = [numKeys: number, ...args: (string | number)[]];
+type Script = (...args: ScriptArgs) => Promise<unknown>;
 interface Scripts {
   kgTake: Script;
   kgAdjust: Script;
   kgLease: Script;
   kgPeek: Script;
+}
+
+interface ScriptPipeline {
+  kgTake(...args: ScriptArgs): unknown;
+  exec(): Promise<[Error | null, unknown][] | null>;
 }
 
 /** Counters one store call took, as `take` returned them. */
@@ -134,40 +141,45 @@ export function createRedisStore(redis: RedisConnection, nodes?: NodeHealth): Qu
   }
 
   /**
-   * Settlements that end in the same event-loop turn and share a script
-   * group (everything on a single Redis, one hash tag on a cluster) share one
-   * script call: under load that is several calls' worth of commands, replies
-   * and socket writes saved. The answers are already sent; callers wait one
-   * turn longer.
+   * Calls are batched per event-loop turn and script group (everything on a
+   * single Redis, one hash tag on a cluster; see turn-batch.ts). Takes of
+   * one turn go out as one pipeline (each still its own script, so
+   * all-or-nothing per request is untouched); settlements of one turn share
+   * a single ADJUST call, the answers being already sent.
    */
-  const batches = new Map<string, { readonly items: Adjustment[]; readonly done: Promise<void> }>();
-  function settleSoon(group: readonly Adjustment[]): Promise<void> {
-    const key = cluster ? group[0]!.tag : "";
-    let batch = batches.get(key);
-    if (!batch) {
-      const items: Adjustment[] = [];
-      const done = new Promise<void>((resolve) => setImmediate(resolve)).then(async () => {
-        batches.delete(key);
-        await call("settle", items[0]!.tag, () =>
-          client.kgAdjust(
-            items.length,
-            ...items.map((a) => a.key),
-            ...items.flatMap((a) => [a.start, a.delta]),
-          ),
-        );
-      });
-      batch = { items, done };
-      batches.set(key, batch);
+  const groupKey = (tag: string) => (cluster ? tag : "");
+
+  const takeBatch = turnBatcher<ScriptArgs, unknown>(async (batch) => {
+    if (batch.length === 1) {
+      const only = batch[0]!;
+      only.resolve(await client.kgTake(...only.item));
+      return;
     }
-    batch.items.push(...group);
-    return batch.done;
-  }
+    // ioredis adds defined scripts to pipelines too; its typings only know the built-in commands.
+    const pipeline = client.pipeline() as unknown as ScriptPipeline;
+    for (const p of batch) pipeline.kgTake(...p.item);
+    const replies = await pipeline.exec();
+    if (!replies) throw new Error("the Redis pipeline was discarded");
+    batch.forEach((p, i) => {
+      const [err, reply] = replies[i]!;
+      if (err) p.reject(err);
+      else p.resolve(reply);
+    });
+  });
+
+  const settleBatch = turnBatcher<readonly Adjustment[], void>(async (batch) => {
+    const items = batch.flatMap((p) => p.item);
+    await call("settle", items[0]!.tag, () =>
+      client.kgAdjust(items.length, ...items.map((a) => a.key), ...items.flatMap((a) => [a.start, a.delta])),
+    );
+    for (const p of batch) p.resolve();
+  });
 
   async function takeGroup(counters: readonly Counter[], leaseId: string): Promise<TakeResult> {
-    const args: (string | number)[] = counters.map((c) => c.key);
-    args.push(leaseId);
+    const tag = counters[0]!.tag;
+    const args: ScriptArgs = [counters.length, ...counters.map((c) => c.key), leaseId];
     for (const c of counters) args.push(c.kind, c.quota, c.windowMs, c.cost, c.enforce ? 1 : 0);
-    const reply = await call("check", counters[0]!.tag, () => client.kgTake(counters.length, ...args));
+    const reply = await call("check", tag, () => takeBatch(groupKey(tag), args));
     return { allowed: (reply as number[])[0] === 1, states: states(reply, 1, counters.length) };
   }
 
@@ -195,7 +207,9 @@ export function createRedisStore(redis: RedisConnection, nodes?: NodeHealth): Qu
       return { allowed, states: counters.map((c) => stateOf.get(c)!) };
     },
     async adjust(adjustments) {
-      await Promise.all(groups(adjustments, cluster !== undefined).map(settleSoon));
+      await Promise.all(
+        groups(adjustments, cluster !== undefined).map((g) => settleBatch(groupKey(g[0]!.tag), g)),
+      );
     },
     renew: (leases, leaseId, ttlMs) => lease("renew", leases, leaseId, ttlMs),
     release: (leases, leaseId) => lease("release", leases, leaseId, 0),

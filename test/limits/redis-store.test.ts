@@ -82,6 +82,37 @@ describe("redis store specifics", () => {
     ]);
   });
 
+  it("takes made in the same turn reach Redis in one read, each still its own all-or-nothing script", async () => {
+    const store = createRedisStore(redis);
+    const c = {
+      key: "kg:q:{u:pipe}:pipe:r",
+      tag: "{u:pipe}",
+      kind: "r",
+      limit: "pipe",
+      quota: 3,
+      windowMs: 60_000,
+      cost: 1,
+      enforce: true,
+    } as const;
+    // A second, tighter limit on the fourth request only: it must not take the first counter's unit.
+    const tight = { ...c, key: "kg:q:{u:pipe}:tight:r", limit: "tight", quota: 0 } as const;
+    const reads = async () => Number(/total_reads_processed:(\d+)/.exec(await inspector.info("stats"))?.[1]);
+    const before = await reads();
+    const results = await Promise.all([
+      store.take([c], "a.1"),
+      store.take([c], "a.2"),
+      store.take([c, tight], "a.3"),
+      store.take([c], "a.4"),
+      store.take([c], "a.5"),
+    ]);
+    // One read for the five scripts, one for each INFO.
+    expect((await reads()) - before).toBe(2);
+    expect(results.map((r) => r.allowed)).toEqual([true, true, false, true, false]);
+    expect(results.map((r) => r.states[0]!.used)).toEqual([1, 2, 2, 3, 3]);
+    expect(await inspector.hget(c.key, "n")).toBe("3");
+    expect(await inspector.exists(tight.key)).toBe(0);
+  });
+
   it("ignores a crashed instance's expired lease and keeps keys bounded by their window", async () => {
     const store = createRedisStore(redis);
     const c = {
