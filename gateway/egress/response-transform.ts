@@ -1,11 +1,10 @@
-import type { Transform } from "node:stream";
 import type { ProviderApi } from "../../policies/types.ts";
 import { createUsageObserver, type Usage } from "../providers/usage/index.ts";
-import type { BodyRewrite } from "../proxy/upstream.ts";
 import { createErrorBodyScrubber } from "../scrub/error-body.ts";
-import { type BodyFilter, createKeyScrubber, filterTransform, filterWhole } from "../scrub/stream.ts";
+import { type BodyFilter, createKeyScrubber } from "../scrub/stream.ts";
 
-export interface AnswerTap extends BodyRewrite {
+/** The answer's body filter (see gateway/proxy/relay.ts), and what it read. */
+export interface AnswerTap extends BodyFilter {
   /** Provider-reported usage seen in the body so far. */
   usage(): Usage | undefined;
 }
@@ -38,8 +37,7 @@ function answerFilter(
 const NOTHING = () => new Uint8Array(0);
 
 /**
- * The body path of an egress answer, as a stream or whole (see
- * `BodyRewrite`). Non-2xx bodies are buffered (up to 1 MiB) and scrubbed for
+ * The body path of an egress answer. Non-2xx bodies are buffered (up to 1 MiB) and scrubbed for
  * the key and any key shape.
  */
 export function answerTap(
@@ -55,11 +53,7 @@ export function answerTap(
 ): AnswerTap {
   if (status < 200 || status >= 300) {
     const filter = createErrorBodyScrubber(key);
-    return {
-      stream: (): Transform => filterTransform(filter),
-      whole: (body) => filterWhole(filter, body),
-      usage: () => undefined,
-    };
+    return { push: filter.push, flush: filter.flush, usage: () => undefined };
   }
   const observer = options.observeUsage
     ? createUsageObserver(options.api, {
@@ -71,9 +65,5 @@ export function answerTap(
   const filter = observer
     ? answerFilter(key, observer.push, observer.end)
     : answerFilter(key, undefined, NOTHING);
-  return {
-    stream: () => filterTransform(filter),
-    whole: (body) => filterWhole(filter, body),
-    usage: () => observer?.usage(),
-  };
+  return { push: filter.push, flush: filter.flush, usage: () => observer?.usage() };
 }

@@ -7,7 +7,6 @@
  * byte in the chunk's last `secret.length - 1` bytes; the chunk is passed on
  * without a copy. Only a tail that is a prefix of the secret is held back.
  */
-import { Transform } from "node:stream";
 import { REDACTED } from "../secrets/patterns.ts";
 
 const REDACTED_BYTES = Buffer.from(REDACTED);
@@ -85,20 +84,6 @@ export function createKeyScrubber(secret: string): KeyScrubber {
       return out;
     },
   };
-}
-
-/** A filter as a `node:stream` Transform, for `pipe()`/`pipeline()`. */
-export function filterTransform(filter: BodyFilter): Transform {
-  return new Transform({
-    transform(chunk: Buffer, _encoding, callback) {
-      const out = filter.push(chunk);
-      callback(null, out.length === 0 ? undefined : out);
-    },
-    flush(callback) {
-      const out = filter.flush();
-      callback(null, out.length === 0 ? undefined : out);
-    },
-  });
 }
 
 /** A filter applied to a whole body at once: what the stream would have sent, in one buffer. */

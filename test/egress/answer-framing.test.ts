@@ -3,7 +3,8 @@
  * of at most 1 MiB that is not an event stream is read whole and sent with
  * its exact (scrubbed) `content-length`; event streams, unsized and larger
  * answers stream through chunked. An upstream that dies inside a held body
- * gets a clean 502 in the provider's shape, since nothing was sent yet.
+ * gets a clean 502 in the provider's shape, since nothing was sent yet. A
+ * client that stops reading a stream stops the upstream too (backpressure).
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -136,4 +137,34 @@ test("an upstream that dies inside a held body → 502 upstream-error in the pro
   expect(res.statusCode).toBe(502);
   expect(res.headers["x-keygate-error"]).toBe("upstream-error");
   expect(body.error.type).toBe("api_error");
+});
+
+test("a client that stops reading pauses the upstream; the whole stream arrives once it reads again", async () => {
+  const total = 64 * 1024 * 1024;
+  const piece = Buffer.alloc(64 * 1024, "x");
+  let written = 0;
+  answer = (res) => {
+    res.writeHead(200, { "content-type": "application/octet-stream" });
+    const more = () => {
+      while (written < total) {
+        written += piece.length;
+        if (!res.write(piece)) return void res.once("drain", more);
+      }
+      res.end();
+    };
+    more();
+  };
+  const res = await call();
+  await new Promise((resolve) => setTimeout(resolve, 1_000));
+  // Socket buffers on the way hold some megabytes; without backpressure keygate would take it all at once.
+  expect(written).toBeLessThan(total / 2);
+
+  let received = 0;
+  let onlyX = true;
+  for await (const chunk of res.body) {
+    received += chunk.length;
+    if (onlyX && chunk.some((b: number) => b !== 0x78)) onlyX = false;
+  }
+  expect(received).toBe(total);
+  expect(onlyX).toBe(true);
 });

@@ -1,9 +1,6 @@
 import { randomBytes } from "node:crypto";
-import { Readable } from "node:stream";
-import { buffer } from "node:stream/consumers";
-import { pipeline } from "node:stream/promises";
 import { describe, expect, it } from "vitest";
-import { createKeyScrubber, filterTransform } from "../../gateway/scrub/stream.ts";
+import { createKeyScrubber, filterWhole } from "../../gateway/scrub/stream.ts";
 
 const R = "[REDACTED]";
 const fakeKey = () => `sk-test-${randomBytes(24).toString("hex")}`;
@@ -130,15 +127,12 @@ describe("createKeyScrubber", () => {
   });
 });
 
-describe("filterTransform", () => {
-  it("scrubs a piped stream, including a key split across chunks", async () => {
+describe("filterWhole", () => {
+  it("sends what the stream would have: a key in the middle and a key prefix at the end", () => {
     const key = fakeKey();
-    const source = Readable.from([
-      Buffer.from(`a ${key.slice(0, 7)}`),
-      Buffer.from(`${key.slice(7)} b ${key.slice(0, 3)}`),
-    ]);
-    const t = filterTransform(createKeyScrubber(key));
-    const [out] = await Promise.all([buffer(t), pipeline(source, t)]);
-    expect(out.toString()).toBe(`a ${R} b ${key.slice(0, 3)}`);
+    const body = Buffer.from(`a ${key} b ${key.slice(0, 3)}`);
+    expect(Buffer.from(filterWhole(createKeyScrubber(key), body)).toString()).toBe(
+      `a ${R} b ${key.slice(0, 3)}`,
+    );
   });
 });
