@@ -32,6 +32,18 @@ function buildOnce(root: string): Promise<unknown> {
   return built;
 }
 
+/**
+ * The V8 flags `npm start` runs keygate with (the image's ENTRYPOINT is tested
+ * to match): the bench measures the heap configuration that ships.
+ */
+export function shippedNodeFlags(root: string): string[] {
+  const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as {
+    scripts?: { start?: string };
+  };
+  const start = pkg.scripts?.start ?? "";
+  return start.split(/\s+/).filter((word) => word.startsWith("--"));
+}
+
 export interface BenchLimit {
   readonly name: string;
   readonly scope: string;
@@ -124,8 +136,7 @@ export async function startKeygate(o: KeygateOptions): Promise<Keygate> {
   const child = spawnPinned(
     o.cores,
     process.execPath,
-    // As `npm start` and the image run it (a small young generation: ~100 MB less RSS, same throughput).
-    ["--max-semi-space-size=8", ...(o.nodeArgs ?? []), resolve(o.root, KEYGATE_CLI), "serve"],
+    [...shippedNodeFlags(o.root), ...(o.nodeArgs ?? []), resolve(o.root, KEYGATE_CLI), "serve"],
     {
       cwd: dir,
       env,
