@@ -50,6 +50,7 @@ export interface BenchLimit {
   readonly per: "user" | "global";
   readonly rate: string;
   readonly tokens?: string;
+  readonly concurrent?: number;
 }
 
 /** Limits that never reject during a bench run but are all counted (user + provider quotas). */
@@ -80,6 +81,7 @@ export function writePolicy(dir: string, mockUrl: string, limits: readonly Bench
       `    per: ${l.per}`,
       `    rate: ${l.rate}`,
       ...(l.tokens ? [`    tokens: ${l.tokens}`] : []),
+      ...(l.concurrent ? [`    concurrent: ${l.concurrent}`] : []),
     ]),
   ];
   const file = join(dir, "policies.yaml");

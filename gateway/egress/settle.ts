@@ -37,6 +37,6 @@ export async function settleCall(p: {
             );
           return actual;
         });
-  // Issued together so Redis auto-pipelining sends both in one write: one round trip, not two.
+  // Issued in the same turn: the Redis store sends both in one script call (see redis-store.ts).
   await Promise.all([settled, p.quotas.release(p.ticket)]);
 }

@@ -73,34 +73,36 @@ return out
 `;
 
 /**
- * KEYS: window counters. ARGV: per key start, delta. Applies the delta only to
- * the window that started at \`start\` (an ended window's key has expired or
- * holds a later start), never below 0.
+ * What ends calls: settlements and lease releases, of any number of calls.
+ * KEYS: n window counters, then lease sets. ARGV: n, then per window counter
+ * start, delta; then per lease set the lease id to remove. A delta applies
+ * only to the window that started at \`start\` (an ended window's key has
+ * expired or holds a later start), never below 0.
  */
-export const ADJUST = `
-for i = 1, #KEYS do
+export const SETTLE = `
+local n = tonumber(ARGV[1])
+for i = 1, n do
   local s = redis.call('HGET', KEYS[i], 's')
-  if s and tonumber(s) == tonumber(ARGV[2 * i - 1]) then
-    local n = tonumber(redis.call('HGET', KEYS[i], 'n')) or 0
-    n = n + tonumber(ARGV[2 * i])
-    if n < 0 then n = 0 end
-    redis.call('HSET', KEYS[i], 'n', n)
+  if s and tonumber(s) == tonumber(ARGV[2 * i]) then
+    local used = tonumber(redis.call('HGET', KEYS[i], 'n')) or 0
+    used = used + tonumber(ARGV[2 * i + 1])
+    if used < 0 then used = 0 end
+    redis.call('HSET', KEYS[i], 'n', used)
   end
+end
+for i = n + 1, #KEYS do
+  redis.call('ZREM', KEYS[i], ARGV[n + 1 + i])
 end
 return 1
 `;
 
-/** KEYS: lease sets. ARGV: 'renew' | 'release', leaseId, ttlMs. Renew touches only leases still held. */
-export const LEASE = `${NOW}
+/** KEYS: lease sets. ARGV: leaseId, ttlMs. Extends only leases still held. */
+export const RENEW = `${NOW}
 for i = 1, #KEYS do
-  if ARGV[1] == 'release' then
-    redis.call('ZREM', KEYS[i], ARGV[2])
-  else
-    local expiry = redis.call('ZSCORE', KEYS[i], ARGV[2])
-    if expiry and tonumber(expiry) > now then
-      redis.call('ZADD', KEYS[i], 'XX', now + tonumber(ARGV[3]), ARGV[2])
-      redis.call('PEXPIRE', KEYS[i], tonumber(ARGV[3]))
-    end
+  local expiry = redis.call('ZSCORE', KEYS[i], ARGV[1])
+  if expiry and tonumber(expiry) > now then
+    redis.call('ZADD', KEYS[i], 'XX', now + tonumber(ARGV[2]), ARGV[1])
+    redis.call('PEXPIRE', KEYS[i], tonumber(ARGV[2]))
   end
 end
 return 1

@@ -12,7 +12,7 @@ import generate from "cluster-key-slot";
 import { Cluster, type Redis } from "ioredis";
 import { StoreUnavailableError } from "../errors.ts";
 import type { RedisConnection } from "../store/redis.ts";
-import { ADJUST, LEASE, PEEK, TAKE } from "./lua.ts";
+import { PEEK, RENEW, SETTLE, TAKE } from "./lua.ts";
 import type { NodeHealth } from "./store-health.ts";
 import { turnBatcher } from "./turn-batch.ts";
 import type { Adjustment, Counter, CounterState, LeaseKey, QuotaStore, TakeResult } from "./types.ts";
@@ -21,10 +21,15 @@ type ScriptArgs = [numKeys: number, ...args: (string | number)[]];
 type Script = (...args: ScriptArgs) => Promise<unknown>;
 interface Scripts {
   kgTake: Script;
-  kgAdjust: Script;
-  kgLease: Script;
+  kgSettle: Script;
+  kgRenew: Script;
   kgPeek: Script;
 }
+
+/** What ends a call, in one script group: its settlements, or its leases to release. */
+type CallEnd =
+  | { readonly adjustments: readonly Adjustment[] }
+  | { readonly leases: readonly LeaseKey[]; readonly leaseId: string };
 
 interface ScriptPipeline {
   kgTake(...args: ScriptArgs): unknown;
@@ -103,8 +108,8 @@ export function createRedisStore(redis: RedisConnection, nodes?: NodeHealth): Qu
   const client = redis as RedisConnection & Scripts;
   if (typeof client.kgTake !== "function") {
     redis.defineCommand("kgTake", { lua: TAKE });
-    redis.defineCommand("kgAdjust", { lua: ADJUST });
-    redis.defineCommand("kgLease", { lua: LEASE });
+    redis.defineCommand("kgSettle", { lua: SETTLE });
+    redis.defineCommand("kgRenew", { lua: RENEW });
     redis.defineCommand("kgPeek", { lua: PEEK });
   }
   const cluster = redis instanceof Cluster ? redis : undefined;
@@ -144,8 +149,9 @@ export function createRedisStore(redis: RedisConnection, nodes?: NodeHealth): Qu
    * Calls are batched per event-loop turn and script group (everything on a
    * single Redis, one hash tag on a cluster; see turn-batch.ts). Takes of
    * one turn go out as one pipeline (each still its own script, so
-   * all-or-nothing per request is untouched); settlements of one turn share
-   * a single ADJUST call, the answers being already sent.
+   * all-or-nothing per request is untouched); what ends calls in one turn
+   * (settlements and lease releases) shares a single SETTLE call, the
+   * answers being already sent.
    */
   const groupKey = (tag: string) => (cluster ? tag : "");
 
@@ -167,10 +173,29 @@ export function createRedisStore(redis: RedisConnection, nodes?: NodeHealth): Qu
     });
   });
 
-  const settleBatch = turnBatcher<readonly Adjustment[], void>(async (batch) => {
-    const items = batch.flatMap((p) => p.item);
-    await call("settle", items[0]!.tag, () =>
-      client.kgAdjust(items.length, ...items.map((a) => a.key), ...items.flatMap((a) => [a.start, a.delta])),
+  const endBatch = turnBatcher<CallEnd, void>(async (batch) => {
+    const adjustments: Adjustment[] = [];
+    const leaseKeys: string[] = [];
+    const leaseIds: string[] = [];
+    for (const { item } of batch) {
+      if ("adjustments" in item) adjustments.push(...item.adjustments);
+      else
+        for (const l of item.leases) {
+          leaseKeys.push(l.key);
+          leaseIds.push(item.leaseId);
+        }
+    }
+    const first = batch[0]!.item;
+    const tag = "adjustments" in first ? first.adjustments[0]!.tag : first.leases[0]!.tag;
+    await call("settle", tag, () =>
+      client.kgSettle(
+        adjustments.length + leaseKeys.length,
+        ...adjustments.map((a) => a.key),
+        ...leaseKeys,
+        adjustments.length,
+        ...adjustments.flatMap((a) => [a.start, a.delta]),
+        ...leaseIds,
+      ),
     );
     for (const p of batch) p.resolve();
   });
@@ -208,11 +233,25 @@ export function createRedisStore(redis: RedisConnection, nodes?: NodeHealth): Qu
     },
     async adjust(adjustments) {
       await Promise.all(
-        groups(adjustments, cluster !== undefined).map((g) => settleBatch(groupKey(g[0]!.tag), g)),
+        groups(adjustments, cluster !== undefined).map((g) =>
+          endBatch(groupKey(g[0]!.tag), { adjustments: g }),
+        ),
       );
     },
-    renew: (leases, leaseId, ttlMs) => lease("renew", leases, leaseId, ttlMs),
-    release: (leases, leaseId) => lease("release", leases, leaseId, 0),
+    async renew(leases, leaseId, ttlMs) {
+      await Promise.all(
+        groups(leases, cluster !== undefined).map((g) =>
+          call("renew", g[0]!.tag, () => client.kgRenew(g.length, ...g.map((l) => l.key), leaseId, ttlMs)),
+        ),
+      );
+    },
+    async release(leases, leaseId) {
+      await Promise.all(
+        groups(leases, cluster !== undefined).map((g) =>
+          endBatch(groupKey(g[0]!.tag), { leases: g, leaseId }),
+        ),
+      );
+    },
     async peek(counters) {
       const parts = groups(counters, cluster !== undefined);
       const replies = await Promise.all(
@@ -253,14 +292,6 @@ export function createRedisStore(redis: RedisConnection, nodes?: NodeHealth): Qu
     },
     async close() {},
   };
-
-  async function lease(op: "renew" | "release", leases: readonly LeaseKey[], leaseId: string, ttlMs: number) {
-    await Promise.all(
-      groups(leases, cluster !== undefined).map((g) =>
-        call(op, g[0]!.tag, () => client.kgLease(g.length, ...g.map((l) => l.key), op, leaseId, ttlMs)),
-      ),
-    );
-  }
 
   return store;
 }

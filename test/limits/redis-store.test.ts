@@ -82,6 +82,36 @@ describe("redis store specifics", () => {
     ]);
   });
 
+  it("what ends two calls in one turn (settlements and lease releases) is one script call", async () => {
+    const store = createRedisStore(redis);
+    const tokens = {
+      key: "kg:q:{u:end}:end:t",
+      tag: "{u:end}",
+      kind: "t",
+      limit: "end",
+      quota: 1_000,
+      windowMs: 60_000,
+      cost: 100,
+      enforce: true,
+    } as const;
+    const lease = { ...tokens, key: "kg:q:{u:end}:end:c", kind: "c", quota: 5, cost: 1 } as const;
+    const first = await store.take([tokens, lease], "call.1");
+    const second = await store.take([tokens, lease], "call.2");
+    expect(await inspector.zrange(lease.key, "0", "-1")).toEqual(["call.1", "call.2"]);
+    const scriptCalls = async () =>
+      Number(/cmdstat_evalsha:calls=(\d+)/.exec(await inspector.info("commandstats"))?.[1] ?? 0);
+    const before = await scriptCalls();
+    await Promise.all([
+      store.adjust([{ key: tokens.key, tag: tokens.tag, start: first.states[0]!.start, delta: -60 }]),
+      store.release([lease], "call.1"),
+      store.adjust([{ key: tokens.key, tag: tokens.tag, start: second.states[0]!.start, delta: -30 }]),
+      store.release([lease], "call.2"),
+    ]);
+    expect((await scriptCalls()) - before).toBe(1);
+    expect(await inspector.hget(tokens.key, "n")).toBe("110");
+    expect(await inspector.zcard(lease.key)).toBe(0);
+  });
+
   it("takes made in the same turn reach Redis in one read, each still its own all-or-nothing script", async () => {
     const store = createRedisStore(redis);
     const c = {
