@@ -28,6 +28,8 @@ export interface RelayOptions {
    * filtered answer streams, chunked.
    */
   readonly onResponse?: ((status: number, headers: HeaderMap) => BodyFilter | undefined) | undefined;
+  /** False for HEAD: its `content-length` describes a body that never comes, so nothing is held. */
+  readonly mayHoldWhole: boolean;
   /** The call failed before anything was sent: answer with an error (the error is undici's). */
   readonly onFailure: (err: Error) => void;
   /** The upstream failed mid-answer: the client connection is cut. */
@@ -91,7 +93,7 @@ export class AnswerRelay implements Dispatcher.DispatchHandler {
     const answer = forwardableHeaders(headers);
     this.#filter = this.#options.onResponse?.(status, answer);
     this.#headers = answer;
-    if (this.#filter && readsWhole(answer)) {
+    if (this.#filter && this.#options.mayHoldWhole && readsWhole(answer)) {
       this.#chunks = [];
       return;
     }

@@ -114,6 +114,7 @@ export function createUpstream(options: UpstreamOptions, metrics: Metrics): Upst
         const relay = new AnswerRelay(res, {
           answerHeaders: request.answerHeaders,
           onResponse: request.onResponse,
+          mayHoldWhole: request.method !== "HEAD",
           onFailure: (err) => reject(failed(err)),
           onCut: () => metrics.upstreamErrors.inc({ upstream: options.name, kind: "reset" }),
           onDone: resolve,

@@ -1,5 +1,6 @@
 import { request } from "node:http";
-import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { connect } from "node:net";
+import { afterAll, beforeAll, describe, expect, test, vi } from "vitest";
 import { mintToken, randomSecret } from "../helpers/jwt.ts";
 import { type InProcessKeygate, startKeygate } from "../helpers/keygate.ts";
 import { type MockApp, startMockApp } from "../helpers/mock-app.ts";
@@ -190,6 +191,30 @@ describe("ingress proxy", () => {
       rest += new TextDecoder().decode(value);
     }
     expect(rest).toBe("chunk-1\nchunk-2\nchunk-3\nchunk-4\n");
+  });
+
+  test("HEAD is proxied once: no second write of the answer, no error, the connection kept", async () => {
+    // @hono/node-server reports a failed second write with console.error and destroys the response.
+    const errors = vi.spyOn(console, "error");
+    const { hostname, port } = new URL(kg.urls.ingress);
+    const socket = connect(Number(port), hostname);
+    socket.on("error", () => {});
+    let received = "";
+    socket.setEncoding("latin1").on("data", (text: string) => {
+      received += text;
+    });
+    const answers = () => received.split("HTTP/1.1 200 OK").length - 1;
+    const head = `HEAD /api/items HTTP/1.1\r\nhost: keygate\r\nauthorization: Bearer ${token}\r\n\r\n`;
+    socket.write(head);
+    await expect.poll(answers).toBe(1);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    // Written twice, the first answer would fail and destroy the socket: no second answer on it.
+    socket.write(head);
+    await expect.poll(answers).toBe(2);
+    expect(socket.destroyed).toBe(false);
+    socket.destroy();
+    expect(errors).not.toHaveBeenCalled();
+    errors.mockRestore();
   });
 
   test("streams a request body to the app", async () => {
