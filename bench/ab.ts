@@ -4,8 +4,9 @@
  * node flags, side by side against one mock and one Redis each, measured in alternating
  * closed-loop rounds. How every change in docs/performance.md was measured: on a noisy VM
  * only alternation within one run compares two builds fairly. Prints per round and a
- * summary: median req/s, median CPU µs per request (from /proc/<pid>/stat, the sharper
- * figure when the generator's core saturates first), peak RSS.
+ * summary: median req/s, median CPU µs per request of keygate and of its Redis (from
+ * /proc/<pid>/stat; keygate's is the sharper figure when the generator's core saturates
+ * first), peak RSS.
  *
  * @example npm run bench:ab -- --path egress --rounds 6 ../keygate-main .
  * @example npm run bench:ab -- --path ingress . ".|--max-old-space-size=512"
@@ -66,9 +67,11 @@ const limits = values.concurrent
 interface Contender {
   readonly label: string;
   readonly kg: Keygate;
+  readonly redisPid: number;
   readonly stopRedis: () => Promise<void>;
   readonly rps: number[];
   readonly usPerRequest: number[];
+  readonly redisUsPerRequest: number[];
 }
 const contenders: Contender[] = [];
 for (const spec of positionals) {
@@ -88,7 +91,15 @@ for (const spec of positionals) {
     await stop(redis.child);
     await rm(redis.dir, { recursive: true, force: true });
   };
-  contenders.push({ label: spec, kg, stopRedis, rps: [], usPerRequest: [] });
+  contenders.push({
+    label: spec,
+    kg,
+    redisPid: redis.child.pid!,
+    stopRedis,
+    rps: [],
+    usPerRequest: [],
+    redisUsPerRequest: [],
+  });
 }
 
 const target = (kg: Keygate): LoadTarget =>
@@ -122,17 +133,20 @@ for (let round = 0; round < rounds; round++) {
     await closedLoop(target(c.kg), users.tokens, { connections, durationMs: 1_000, rampMs: 200 });
     const pid = c.kg.child.pid!;
     const before = cpuUs(pid);
+    const redisBefore = cpuUs(c.redisPid);
     const run = await closedLoop(target(c.kg), users.tokens, {
       connections,
       durationMs: seconds * 1_000,
       rampMs: 0,
     });
     const us = (cpuUs(pid) - before) / Math.max(1, run.ok);
+    const redisUs = (cpuUs(c.redisPid) - redisBefore) / Math.max(1, run.ok);
     c.rps.push(run.rps);
     c.usPerRequest.push(us);
+    c.redisUsPerRequest.push(redisUs);
     const failed = run.sent - run.ok;
     process.stderr.write(
-      `round ${round + 1}/${rounds} ${c.label}: ${run.rps.toFixed(0)} req/s, ${us.toFixed(1)} µs CPU/request` +
+      `round ${round + 1}/${rounds} ${c.label}: ${run.rps.toFixed(0)} req/s, ${us.toFixed(1)} µs CPU/request, Redis ${redisUs.toFixed(1)} µs` +
         `${failed > 0 ? `, ${failed} failed (${run.firstError ?? JSON.stringify(run.statuses)})` : ""}\n`,
     );
   }
@@ -142,11 +156,11 @@ console.log(
   `\n${path}, ${rounds} alternating rounds × ${seconds} s, ${connections} connections, ${users.tokens.length} users`,
 );
 console.log(
-  "| keygate | median req/s | median CPU µs/request | peak RSS MiB |\n| --- | ---: | ---: | ---: |",
+  "| keygate | median req/s | median CPU µs/request | Redis CPU µs/request | peak RSS MiB |\n| --- | ---: | ---: | ---: | ---: |",
 );
 for (const c of contenders)
   console.log(
-    `| ${c.label.replaceAll("|", "\\|")} | ${median(c.rps).toFixed(0)} | ${median(c.usPerRequest).toFixed(1)} | ${peakRssMiB(c.kg.child.pid!).toFixed(0)} |`,
+    `| ${c.label.replaceAll("|", "\\|")} | ${median(c.rps).toFixed(0)} | ${median(c.usPerRequest).toFixed(1)} | ${median(c.redisUsPerRequest).toFixed(1)} | ${peakRssMiB(c.kg.child.pid!).toFixed(0)} |`,
   );
 for (const c of contenders) {
   await stop(c.kg.child);

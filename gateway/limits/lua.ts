@@ -14,60 +14,73 @@ local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 `;
 
 /**
- * KEYS: counters. ARGV: leaseId, then per counter kind, quota, windowMs, cost, enforce(1/0).
- * Returns {allowed, then per counter used, start, resetMs, fits}. Checks every
- * counter first; commits all fitting counters only if every enforced one fits.
+ * The checks of one or more requests, in order, each as if alone: a request
+ * sees what the ones before it took. KEYS: every request's counters, one
+ * request after the other. ARGV: the number of requests, then per request
+ * its counter count n, its leaseId, and per counter kind, quota, windowMs,
+ * cost, enforce(1/0). Returns per request {allowed, then per counter used,
+ * start, resetMs, fits}. A request's fitting counters are committed only if
+ * every enforced one of its counters fits.
  */
 export const TAKE = `${NOW}
-local lease = ARGV[1]
-local n = #KEYS
-local kind, quota, win, cost, enforce, used, start, reset, fits = {}, {}, {}, {}, {}, {}, {}, {}, {}
-local allowed = 1
-for i = 1, n do
-  local b = 2 + (i - 1) * 5
-  kind[i] = ARGV[b]
-  quota[i] = tonumber(ARGV[b + 1])
-  win[i] = tonumber(ARGV[b + 2])
-  cost[i] = tonumber(ARGV[b + 3])
-  enforce[i] = ARGV[b + 4] == '1'
-  local need = cost[i]
-  if kind[i] == 'c' then
-    redis.call('ZREMRANGEBYSCORE', KEYS[i], '-inf', now)
-    used[i] = redis.call('ZCARD', KEYS[i])
-    start[i] = now
-    reset[i] = 1000
-  else
-    local h = redis.call('HMGET', KEYS[i], 's', 'n')
-    local s = tonumber(h[1])
-    if s == nil or now >= s + win[i] then
-      start[i] = now
-      used[i] = 0
-    else
-      start[i] = s
-      used[i] = tonumber(h[2]) or 0
-    end
-    reset[i] = start[i] + win[i] - now
-    if kind[i] == 't' and need < 1 then need = 1 end
-  end
-  fits[i] = used[i] + need <= quota[i]
-  if enforce[i] and not fits[i] then allowed = 0 end
-end
-local out = {allowed}
-for i = 1, n do
-  if allowed == 1 and fits[i] then
+local out = {}
+local a, k = 2, 0
+for r = 1, tonumber(ARGV[1]) do
+  local n = tonumber(ARGV[a])
+  local lease = ARGV[a + 1]
+  a = a + 2
+  local kind, quota, win, cost, enforce, used, start, reset, fits = {}, {}, {}, {}, {}, {}, {}, {}, {}
+  local allowed = 1
+  for i = 1, n do
+    local key = KEYS[k + i]
+    local b = a + (i - 1) * 5
+    kind[i] = ARGV[b]
+    quota[i] = tonumber(ARGV[b + 1])
+    win[i] = tonumber(ARGV[b + 2])
+    cost[i] = tonumber(ARGV[b + 3])
+    enforce[i] = ARGV[b + 4] == '1'
+    local need = cost[i]
     if kind[i] == 'c' then
-      redis.call('ZADD', KEYS[i], now + win[i], lease)
-      redis.call('PEXPIRE', KEYS[i], win[i])
+      redis.call('ZREMRANGEBYSCORE', key, '-inf', now)
+      used[i] = redis.call('ZCARD', key)
+      start[i] = now
+      reset[i] = 1000
     else
-      redis.call('HSET', KEYS[i], 's', start[i], 'n', used[i] + cost[i])
-      redis.call('PEXPIREAT', KEYS[i], start[i] + win[i])
+      local h = redis.call('HMGET', key, 's', 'n')
+      local s = tonumber(h[1])
+      if s == nil or now >= s + win[i] then
+        start[i] = now
+        used[i] = 0
+      else
+        start[i] = s
+        used[i] = tonumber(h[2]) or 0
+      end
+      reset[i] = start[i] + win[i] - now
+      if kind[i] == 't' and need < 1 then need = 1 end
     end
-    used[i] = used[i] + cost[i]
+    fits[i] = used[i] + need <= quota[i]
+    if enforce[i] and not fits[i] then allowed = 0 end
   end
-  out[#out + 1] = used[i]
-  out[#out + 1] = start[i]
-  out[#out + 1] = reset[i]
-  out[#out + 1] = fits[i] and 1 or 0
+  out[#out + 1] = allowed
+  for i = 1, n do
+    local key = KEYS[k + i]
+    if allowed == 1 and fits[i] then
+      if kind[i] == 'c' then
+        redis.call('ZADD', key, now + win[i], lease)
+        redis.call('PEXPIRE', key, win[i])
+      else
+        redis.call('HSET', key, 's', start[i], 'n', used[i] + cost[i])
+        redis.call('PEXPIREAT', key, start[i] + win[i])
+      end
+      used[i] = used[i] + cost[i]
+    end
+    out[#out + 1] = used[i]
+    out[#out + 1] = start[i]
+    out[#out + 1] = reset[i]
+    out[#out + 1] = fits[i] and 1 or 0
+  end
+  a = a + 5 * n
+  k = k + n
 end
 return out
 `;

@@ -1,5 +1,6 @@
 /**
- * Counters in Redis: one Lua script call per request on a single Redis. On a
+ * Counters in Redis: one Lua script call per request on a single Redis (the
+ * requests of one event-loop turn share it, see below). On a
  * Redis Cluster a request's counters are grouped by hash tag (user, ip,
  * global), one script runs per group in parallel, and if any group rejects,
  * the groups that passed get their units back (window-id checked), so the
@@ -31,9 +32,10 @@ type CallEnd =
   | { readonly adjustments: readonly Adjustment[] }
   | { readonly leases: readonly LeaseKey[]; readonly leaseId: string };
 
-interface ScriptPipeline {
-  kgTake(...args: ScriptArgs): unknown;
-  exec(): Promise<[Error | null, unknown][] | null>;
+/** One request's counters in one script group, as the TAKE script checks them. */
+interface TakeRequest {
+  readonly counters: readonly Counter[];
+  readonly leaseId: string;
 }
 
 /** Counters one store call took, as `take` returned them. */
@@ -147,30 +149,31 @@ export function createRedisStore(redis: RedisConnection, nodes?: NodeHealth): Qu
 
   /**
    * Calls are batched per event-loop turn and script group (everything on a
-   * single Redis, one hash tag on a cluster; see turn-batch.ts). Takes of
-   * one turn go out as one pipeline (each still its own script, so
-   * all-or-nothing per request is untouched); what ends calls in one turn
+   * single Redis, one hash tag on a cluster; see turn-batch.ts). The
+   * checks of one turn are one TAKE call, which runs them in order, each
+   * all-or-nothing as if alone; what ends calls in one turn
    * (settlements and lease releases) shares a single SETTLE call, the
    * answers being already sent.
    */
   const groupKey = (tag: string) => (cluster ? tag : "");
 
-  const takeBatch = turnBatcher<ScriptArgs, unknown>(async (batch) => {
-    if (batch.length === 1) {
-      const only = batch[0]!;
-      only.resolve(await client.kgTake(...only.item));
-      return;
+  const takeBatch = turnBatcher<TakeRequest, TakeResult>(async (batch) => {
+    const keys: string[] = [];
+    const argv: (string | number)[] = [batch.length];
+    for (const { item } of batch) {
+      argv.push(item.counters.length, item.leaseId);
+      for (const c of item.counters) {
+        keys.push(c.key);
+        argv.push(c.kind, c.quota, c.windowMs, c.cost, c.enforce ? 1 : 0);
+      }
     }
-    // ioredis adds defined scripts to pipelines too; its typings only know the built-in commands.
-    const pipeline = client.pipeline() as unknown as ScriptPipeline;
-    for (const p of batch) pipeline.kgTake(...p.item);
-    const replies = await pipeline.exec();
-    if (!replies) throw new Error("the Redis pipeline was discarded");
-    batch.forEach((p, i) => {
-      const [err, reply] = replies[i]!;
-      if (err) p.reject(err);
-      else p.resolve(reply);
-    });
+    const reply = (await client.kgTake(keys.length, ...keys, ...argv)) as number[];
+    let at = 0;
+    for (const p of batch) {
+      const n = p.item.counters.length;
+      p.resolve({ allowed: reply[at] === 1, states: states(reply, at + 1, n) });
+      at += 1 + 4 * n;
+    }
   });
 
   const endBatch = turnBatcher<CallEnd, void>(async (batch) => {
@@ -200,12 +203,9 @@ export function createRedisStore(redis: RedisConnection, nodes?: NodeHealth): Qu
     for (const p of batch) p.resolve();
   });
 
-  async function takeGroup(counters: readonly Counter[], leaseId: string): Promise<TakeResult> {
+  function takeGroup(counters: readonly Counter[], leaseId: string): Promise<TakeResult> {
     const tag = counters[0]!.tag;
-    const args: ScriptArgs = [counters.length, ...counters.map((c) => c.key), leaseId];
-    for (const c of counters) args.push(c.kind, c.quota, c.windowMs, c.cost, c.enforce ? 1 : 0);
-    const reply = await call("check", tag, () => takeBatch(groupKey(tag), args));
-    return { allowed: (reply as number[])[0] === 1, states: states(reply, 1, counters.length) };
+    return call("check", tag, () => takeBatch(groupKey(tag), { counters, leaseId }));
   }
 
   const store: QuotaStore = {
