@@ -11,8 +11,8 @@ import { forwardableHeaders } from "../proxy/headers.ts";
 import type { Runtime } from "../runtime.ts";
 import { scrubHeaders } from "../scrub/shapes.ts";
 import type { Vault } from "../vault/vault.ts";
+import { answerTap } from "./answer-tap.ts";
 import type { PreparedCall } from "./prepare.ts";
-import { answerTap } from "./response-transform.ts";
 import { settleCall } from "./settle.ts";
 
 /** Open streams renew their concurrency leases this often (leases expire if an instance dies). */

@@ -39,10 +39,10 @@ export function createErrorBodyScrubber(secret: string, limit: number = ERROR_BO
       return head;
     },
     flush() {
-      if (streaming) return exact.flush();
-      const out = scrubErrorBody(Buffer.concat(buffered), secret);
+      const out = streaming ? exact.flush() : scrubErrorBody(Buffer.concat(buffered), secret);
       buffered = [];
       size = 0;
+      streaming = false;
       return out;
     },
   };
