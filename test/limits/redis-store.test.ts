@@ -23,19 +23,29 @@ afterAll(async () => {
 
 conformance("redis store", { redis: () => redis, stored: (key) => inspector.hgetall(key) });
 
+/** A counter of these tests: keyed by tag, limit and kind; a 1-minute window; enforced. */
+function counter(tag: string, limit: string, kind: "r" | "t" | "c", quota: number, cost: number) {
+  return {
+    key: `kg:q:${tag}:${limit}:${kind}`,
+    tag,
+    kind,
+    limit,
+    quota,
+    windowMs: 60_000,
+    cost,
+    enforce: true,
+  } as const;
+}
+
+/** Script calls Redis has run so far (all scripts). */
+async function scriptCalls(): Promise<number> {
+  return Number(/cmdstat_evalsha:calls=(\d+)/.exec(await inspector.info("commandstats"))?.[1] ?? 0);
+}
+
 describe("redis store specifics", () => {
   it("never takes a counter below zero", async () => {
     const store = createRedisStore(redis);
-    const c = {
-      key: "kg:q:{g}:floor:t",
-      tag: "{g}",
-      kind: "t",
-      limit: "floor",
-      quota: 100,
-      windowMs: 60_000,
-      cost: 30,
-      enforce: true,
-    } as const;
+    const c = counter("{g}", "floor", "t", 100, 30);
     const { states } = await store.take([c], "x");
     await inspector.hset(c.key, "n", "10");
     await store.adjust([{ key: c.key, tag: c.tag, start: states[0]!.start, delta: -30 }]);
@@ -44,30 +54,16 @@ describe("redis store specifics", () => {
 
   it("settlements made in the same turn share one script call, each applied to its own counter", async () => {
     const store = createRedisStore(redis);
-    const counter = (user: string) =>
-      ({
-        key: `kg:q:{u:${user}}:batch:t`,
-        tag: `{u:${user}}`,
-        kind: "t",
-        limit: "batch",
-        quota: 1_000,
-        windowMs: 60_000,
-        cost: 100,
-        enforce: true,
-      }) as const;
+    const batched = (user: string) => counter(`{u:${user}}`, "batch", "t", 1_000, 100);
     const users = ["ann", "bob", "cy"];
-    const taken = await Promise.all(users.map((u) => store.take([counter(u)], `${u}.1`)));
-    const scriptCalls = async () => {
-      const stats = await inspector.info("commandstats");
-      return Number(/cmdstat_evalsha:calls=(\d+)/.exec(stats)?.[1] ?? 0);
-    };
+    const taken = await Promise.all(users.map((u) => store.take([batched(u)], `${u}.1`)));
     const before = await scriptCalls();
     await Promise.all(
       users.map((u, i) =>
         store.adjust([
           {
-            key: counter(u).key,
-            tag: counter(u).tag,
+            key: batched(u).key,
+            tag: batched(u).tag,
             start: taken[i]!.states[0]!.start,
             delta: -10 * (i + 1),
           },
@@ -75,7 +71,7 @@ describe("redis store specifics", () => {
       ),
     );
     expect((await scriptCalls()) - before).toBe(1);
-    expect(await Promise.all(users.map((u) => inspector.hget(counter(u).key, "n")))).toEqual([
+    expect(await Promise.all(users.map((u) => inspector.hget(batched(u).key, "n")))).toEqual([
       "90",
       "80",
       "70",
@@ -84,22 +80,11 @@ describe("redis store specifics", () => {
 
   it("what ends two calls in one turn (settlements and lease releases) is one script call", async () => {
     const store = createRedisStore(redis);
-    const tokens = {
-      key: "kg:q:{u:end}:end:t",
-      tag: "{u:end}",
-      kind: "t",
-      limit: "end",
-      quota: 1_000,
-      windowMs: 60_000,
-      cost: 100,
-      enforce: true,
-    } as const;
-    const lease = { ...tokens, key: "kg:q:{u:end}:end:c", kind: "c", quota: 5, cost: 1 } as const;
+    const tokens = counter("{u:end}", "end", "t", 1_000, 100);
+    const lease = counter("{u:end}", "end", "c", 5, 1);
     const first = await store.take([tokens, lease], "call.1");
     const second = await store.take([tokens, lease], "call.2");
     expect(await inspector.zrange(lease.key, "0", "-1")).toEqual(["call.1", "call.2"]);
-    const scriptCalls = async () =>
-      Number(/cmdstat_evalsha:calls=(\d+)/.exec(await inspector.info("commandstats"))?.[1] ?? 0);
     const before = await scriptCalls();
     await Promise.all([
       store.adjust([{ key: tokens.key, tag: tokens.tag, start: first.states[0]!.start, delta: -60 }]),
@@ -114,20 +99,9 @@ describe("redis store specifics", () => {
 
   it("checks made in the same turn are one script call, each request still all-or-nothing as if alone", async () => {
     const store = createRedisStore(redis);
-    const c = {
-      key: "kg:q:{u:pipe}:pipe:r",
-      tag: "{u:pipe}",
-      kind: "r",
-      limit: "pipe",
-      quota: 3,
-      windowMs: 60_000,
-      cost: 1,
-      enforce: true,
-    } as const;
-    // A second, tighter limit on the fourth request only: it must not take the first counter's unit.
-    const tight = { ...c, key: "kg:q:{u:pipe}:tight:r", limit: "tight", quota: 0 } as const;
-    const scriptCalls = async () =>
-      Number(/cmdstat_evalsha:calls=(\d+)/.exec(await inspector.info("commandstats"))?.[1] ?? 0);
+    const c = counter("{u:pipe}", "pipe", "r", 3, 1);
+    // A second, tighter limit on the third request only: it must not take the first counter's unit.
+    const tight = counter("{u:pipe}", "tight", "r", 0, 1);
     const before = await scriptCalls();
     const results = await Promise.all([
       store.take([c], "a.1"),
@@ -145,21 +119,12 @@ describe("redis store specifics", () => {
 
   it("ignores a crashed instance's expired lease and keeps keys bounded by their window", async () => {
     const store = createRedisStore(redis);
-    const c = {
-      key: "kg:q:{g}:crash:c",
-      tag: "{g}",
-      kind: "c",
-      limit: "crash",
-      quota: 1,
-      windowMs: 60_000,
-      cost: 1,
-      enforce: true,
-    } as const;
+    const c = counter("{g}", "crash", "c", 1, 1);
     const [seconds] = await inspector.time();
     await inspector.zadd(c.key, Number(seconds) * 1000 - 1, "crashed-instance.1");
     expect((await store.take([c], "live.1")).allowed).toBe(true);
     expect(await inspector.zrange(c.key, "0", "-1")).toEqual(["live.1"]);
-    const w = { ...c, key: "kg:q:{g}:ttl:r", kind: "r" } as const;
+    const w = counter("{g}", "ttl", "r", 1, 1);
     await store.take([w], "x");
     const ttl = await inspector.pttl(w.key);
     expect(ttl).toBeGreaterThan(59_000);
