@@ -13,7 +13,7 @@ import { type BodyFilter, filterWhole } from "../scrub/stream.ts";
 import { forwardableHeaders, type HeaderMap } from "./headers.ts";
 
 /** Largest answer read whole (the usage observer already holds JSON bodies up to 1 MiB). */
-export const WHOLE_BODY_MAX_BYTES = 1024 * 1024;
+const WHOLE_BODY_MAX_BYTES = 1024 * 1024;
 
 export interface RelayOptions {
   /** Headers keygate adds to the answer (request id, RateLimit, …), replacing the upstream's. */
@@ -45,14 +45,14 @@ class ClientGone extends Error {
   }
 }
 
-function readsWhole(headers: HeaderMap): boolean {
-  const length = headers["content-length"];
+function isEventStream(headers: HeaderMap): boolean {
   const type = headers["content-type"];
-  return (
-    typeof length === "string" &&
-    Number(length) <= WHOLE_BODY_MAX_BYTES &&
-    !(typeof type === "string" && type.startsWith("text/event-stream"))
-  );
+  return typeof type === "string" && type.startsWith("text/event-stream");
+}
+
+function readsWhole(headers: HeaderMap, eventStream: boolean): boolean {
+  const length = headers["content-length"];
+  return typeof length === "string" && Number(length) <= WHOLE_BODY_MAX_BYTES && !eventStream;
 }
 
 export class AnswerRelay implements Dispatcher.DispatchHandler {
@@ -93,7 +93,8 @@ export class AnswerRelay implements Dispatcher.DispatchHandler {
     const answer = forwardableHeaders(headers);
     this.#filter = this.#options.onResponse?.(status, answer);
     this.#headers = answer;
-    if (this.#filter && this.#options.mayHoldWhole && readsWhole(answer)) {
+    const eventStream = isEventStream(answer);
+    if (this.#filter && this.#options.mayHoldWhole && readsWhole(answer, eventStream)) {
       this.#chunks = [];
       return;
     }
@@ -101,8 +102,7 @@ export class AnswerRelay implements Dispatcher.DispatchHandler {
     this.#writeHead();
     // An event stream's client should see the status before the first event (a model may think for
     // seconds); other answers send headers with the first body chunk, saving a write.
-    const type = answer["content-type"];
-    if (typeof type === "string" && type.startsWith("text/event-stream")) this.#res.flushHeaders();
+    if (eventStream) this.#res.flushHeaders();
   }
 
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
